@@ -1,0 +1,52 @@
+"""Label sets and BIO <-> span conversion: the only place label logic lives."""
+
+from __future__ import annotations
+
+from qawl.document import ENTITY_LABELS
+
+ROLES = ("CUE", "SPEAKER", "CONTENT", "MEDIUM")
+OUTSIDE = "O"
+PROCLITICS = frozenset("وفبلك")  # one-letter clitics that ANNOTATION.md keeps outside spans
+
+
+def bio_labels(types: tuple[str, ...]) -> list[str]:
+    return [OUTSIDE] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+
+
+NER_LABELS = bio_labels(ENTITY_LABELS)  # O, B-PERS, I-PERS, ...
+ROLE_TAGS = [OUTSIDE, "B", "I"]  # one BIO layer per role, since roles may overlap
+
+
+def label2id(labels: list[str]) -> dict[str, int]:
+    return {label: i for i, label in enumerate(labels)}
+
+
+def bio_to_spans(tags: list[str]) -> list[tuple[int, int, str]]:
+    """(first, last_exclusive, type) for each chunk of IOB2 tags; a stray I- starts a new chunk."""
+    spans: list[tuple[int, int, str]] = []
+    start, kind = None, None
+    for i, tag in enumerate(list(tags) + [OUTSIDE]):
+        prefix, _, t = tag.partition("-")
+        if start is not None and (prefix != "I" or t != kind):
+            spans.append((start, i, kind))
+            start, kind = None, None
+        if prefix == "B" or (prefix == "I" and start is None):
+            start, kind = i, t
+    return spans
+
+
+def spans_to_bio(n: int, spans: list[tuple[int, int, str]]) -> list[str]:
+    tags = [OUTSIDE] * n
+    for first, last, kind in spans:
+        tags[first] = f"B-{kind}"
+        for i in range(first + 1, last):
+            tags[i] = f"I-{kind}"
+    return tags
+
+
+def allowed_transition(prev: str, tag: str) -> bool:
+    """IOB2 constraint: I-X may only follow B-X or I-X."""
+    if not tag.startswith("I"):
+        return True
+    suffix = tag[1:]  # "-X" or "" for untyped role tags
+    return prev in ("B" + suffix, "I" + suffix)

@@ -1,0 +1,140 @@
+"""Arabic normalization for model input, after AraBERT v0.2's pre-processing.
+
+`normalize(text)` returns the normalized string and an OffsetMap back to `text`; `normalize_fast(text)`
+returns only the string (same result, regex speed) for tokenizer training and pretraining.
+The settings are a small dataclass saved as `normalizer.json` beside every model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from qawl.errors import ConfigError
+from qawl.offsets import OffsetMap, OffsetMapBuilder
+
+NORMALIZER_FILE = "normalizer.json"
+
+
+@dataclass(frozen=True)
+class NormalizerConfig:
+    remove_diacritics: bool = True
+    remove_tatweel: bool = True
+    remove_invisible: bool = True  # zero-width and bidi control marks from scraped text
+    space_punctuation: bool = True
+    space_digits: bool = True
+    unify_alef: bool = False
+    unify_yaa: bool = False
+    unify_taa_marbuta: bool = False
+
+    def save(self, directory: str | Path) -> None:
+        Path(directory, NORMALIZER_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path) -> "NormalizerConfig":
+        path = Path(directory, NORMALIZER_FILE)
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"{path}: unknown normalizer settings {sorted(unknown)}; valid: {sorted(known)}")
+        return cls(**data)
+
+
+@lru_cache(maxsize=None)
+def _charmap() -> dict:
+    return json.loads(resources.files("qawl").joinpath("charmaps/arabic.json").read_text(encoding="utf-8"))
+
+
+def _ranges(name: str) -> list[tuple[int, int]]:
+    return [(int(a, 16), int(b, 16)) for a, b in _charmap()[name]]
+
+
+@lru_cache(maxsize=None)
+def _tables(config: NormalizerConfig) -> tuple[frozenset[str], dict[int, str]]:
+    removed: set[str] = set()
+    for name, on in (("diacritics", config.remove_diacritics), ("tatweel", config.remove_tatweel),
+                     ("invisible", config.remove_invisible)):
+        if on:
+            for a, b in _ranges(name):
+                removed.update(chr(c) for c in range(a, b + 1))
+    mapping: dict[int, str] = {}
+    for name, on in (("unify_alef", config.unify_alef), ("unify_yaa", config.unify_yaa),
+                     ("unify_taa_marbuta", config.unify_taa_marbuta)):
+        if on:
+            mapping.update({ord(k): v for k, v in _charmap()[name].items()})
+    return frozenset(removed), mapping
+
+
+@lru_cache(maxsize=None)
+def _punct_class() -> str:
+    """A regex class of every punctuation or symbol code point (Unicode P* and S*)."""
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] in "PS"]
+    return "".join(re.escape(c) for c in chars)
+
+
+def is_punct(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
+
+
+def _needs_space(prev: str, char: str, config: NormalizerConfig) -> bool:
+    if prev.isspace() or char.isspace():
+        return False
+    if config.space_punctuation and (is_punct(prev) or is_punct(char)):
+        return True
+    return config.space_digits and prev.isdecimal() != char.isdecimal()
+
+
+def normalize(text: str, config: NormalizerConfig = NormalizerConfig()) -> tuple[str, OffsetMap]:
+    """Normalized text and the map from its positions back to `text`."""
+    removed, mapping = _tables(config)
+    builder = OffsetMapBuilder(len(text))
+    prev = ""
+    for i, char in enumerate(text):
+        if char in removed:
+            builder.delete(i)
+            continue
+        char = mapping.get(ord(char), char)
+        if prev and _needs_space(prev, char, config):
+            builder.insert(" ", i)
+        builder.keep(char, i)
+        prev = char
+    return builder.build()
+
+
+@lru_cache(maxsize=None)
+def _fast_patterns(config: NormalizerConfig) -> tuple[re.Pattern | None, re.Pattern | None]:
+    removed, _ = _tables(config)
+    remove = re.compile("[" + "".join(re.escape(c) for c in sorted(removed)) + "]") if removed else None
+    boundaries = []
+    if config.space_punctuation:
+        p = _punct_class()
+        boundaries += [rf"(?<=[{p}])(?=\S)", rf"(?<=\S)(?=[{p}])"]
+    if config.space_digits:
+        boundaries += [r"(?<=\d)(?=[^\d\s])", r"(?<=[^\d\s])(?=\d)"]
+    space = re.compile("|".join(boundaries)) if boundaries else None
+    return remove, space
+
+
+def normalize_fast(text: str, config: NormalizerConfig = NormalizerConfig()) -> str:
+    """`normalize(text, config)[0]` without the offset map."""
+    remove, space = _fast_patterns(config)
+    _, mapping = _tables(config)
+    if remove is not None:
+        text = remove.sub("", text)
+    if mapping:
+        text = text.translate(mapping)
+    if space is not None:
+        text = space.sub(" ", text)
+    return text
+
+
+__all__ = ["NormalizerConfig", "normalize", "normalize_fast", "OffsetMap", "is_punct"]

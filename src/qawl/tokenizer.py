@@ -1,0 +1,58 @@
+"""WordPiece tokenizer built with `tokenizers` and wrapped as a `transformers` fast tokenizer.
+
+qawl normalizes text itself (normalize.py, with an offset map), so the tokenizer's own normalizer only
+cleans control characters: no lowercasing and no accent stripping (which would strip hamza: أ -> ا).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import PreTrainedTokenizerFast
+
+from qawl.errors import ModelError
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int = 2,
+                    limit_alphabet: int = 1000) -> PreTrainedTokenizerFast:
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                strip_accents=False, lowercase=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=SPECIAL_TOKENS, limit_alphabet=limit_alphabet,
+                                        continuing_subword_prefix="##")
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
+    return wrap(tok)
+
+
+def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+
+
+def load_tokenizer(directory: str | Path, expected_vocab_size: int | None = None) -> PreTrainedTokenizerFast:
+    """Load a tokenizer directory; refuse one whose vocabulary does not match the model's."""
+    directory = Path(directory)
+    if not (directory / "tokenizer.json").exists() and not (directory / "vocab.txt").exists():
+        raise ModelError(f"{directory}: no tokenizer.json or vocab.txt; not a tokenizer directory")
+    if (directory / "tokenizer.json").exists():
+        tok = wrap(Tokenizer.from_file(str(directory / "tokenizer.json")))
+    else:  # an external BERT checkpoint (e.g. AraBERT) with only vocab.txt
+        from transformers import BertTokenizerFast
+
+        tok = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=False,
+                                strip_accents=False, tokenize_chinese_chars=True)
+    if expected_vocab_size is not None and len(tok) > expected_vocab_size:
+        raise ModelError(f"{directory}: tokenizer has {len(tok)} tokens but the model's embedding has "
+                         f"{expected_vocab_size} rows; tokenizer and weights do not belong together")
+    return tok
