@@ -1,0 +1,378 @@
+"""RuleBasedExtractor: the obvious rule-based reference every qawl model is compared with.
+
+A cue-word lexicon (قال، أكد، أشار ... بحسب، وفقا لـ، نقلا عن) finds each attribution; the speaker is the
+words after the cue up to a comma, a complementizer (أن / إن), a colon, a quotation mark or a
+preposition; the content runs from the complementizer or the quotation to the end of the sentence or the
+closing quote. A title line "X: ..." or "X يؤكد ..." is a headline statement. Names are resolved by a few
+rules (strip titles, look the mention up elsewhere in the article, carry the last speaker on for "وأضاف").
+No entities: the baseline is gazetteer-free and makes no NER claims. Deliberately simple; keep it so.
+
+    from qawl.baseline import RuleBasedExtractor
+    doc = RuleBasedExtractor()("قال الوزير إن المحادثات ستستأنف.")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from qawl.document import Document, Span, Statement
+from qawl.normalize import NormalizerConfig, is_punct, normalize_fast
+from qawl.sentences import split_sentences
+
+# Lookup form: no diacritics or tatweel, one alef, one taa marbuta. Yaa is kept apart: on unifying it,
+# the preposition على would read as the name علي.
+LOOKUP = NormalizerConfig(unify_alef=True, unify_taa_marbuta=True, space_punctuation=False, space_digits=False)
+
+
+def _forms(*groups: str) -> frozenset[str]:
+    return frozenset(w for g in groups for w in g.split())
+
+
+SAY = _forms("قال قالت قالوا قالا يقول تقول يقولون", "اكد اكدت اكدوا يؤكد تؤكد يؤكدون",
+             "اشار اشارت اشاروا يشير تشير", "اوضح اوضحت اوضحوا يوضح توضح", "صرح صرحت صرحوا يصرح تصرح",
+             "اعلن اعلنت اعلنوا يعلن تعلن", "اعترف اعترفت اعترفوا يعترف تعترف",
+             "نفى نفي نفت نفوا ينفي تنفي", "افاد افادت افادوا يفيد تفيد", "اضاف اضافت اضافوا يضيف تضيف",
+             "ذكر ذكرت ذكروا", "تابع تابعت", "شدد شددت يشدد تشدد", "اعتبر اعتبرت يعتبر تعتبر",
+             "لفت لفتت", "حذر حذرت يحذر تحذر", "كتب كتبت", "ابان ابانت", "المح المحت")
+ABOUT = _forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف")  # content may start at عن
+REQUEST = _forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب")  # content may start at إلى / بـ
+# Participles continue the sentence's speaker: "..., مضيفا أن ..." has no speaker mention of its own.
+PARTICIPLE = _forms("قائلا قائله مؤكدا مؤكده مشيرا مشيره موضحا موضحه مضيفا مضيفه معتبرا معتبره",
+                    "لافتا لافته مشددا مشدده محذرا محذره نافيا نافيه داعيا داعيه مطالبا مطالبه كاشفا كاشفه",
+                    "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
+ACCORDING = _forms("بحسب حسب وفقا وفق نقلا")
+COMPLEMENTIZERS = _forms("ان انه انها انهم انهما اننا انني اني بان بانه بانها بانهم")
+THEN_THAT = _forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
+SPEAKER_STOPS = _forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
+                       "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما")
+TITLES = _forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
+                "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
+                "عضو النائب المبعوث مبعوث المندوب مندوب ممثل الجنرال العقيد اللواء العميد المرشح رئيسه",
+                "د دكتور المهندس م")
+ANONYMOUS = _forms("مصادر مصدر شهود وسائل تقارير مسؤولون مسؤولين ناشطون ناشطين مراقبون محللون خبراء سكان",
+                   "مسؤول المسؤول دبلوماسيون شاهد شاهده الرجل رجل المراه امراه مراسل ناشط احد")
+PROCLITICS = "وف"
+QUOTE_OPEN = "\"“«„”"
+QUOTE_CLOSE = {"«": "»"}  # any of ” “ " closes the others: scraped news mixes them freely
+MAX_SPEAKER_WORDS = 10
+MAX_LOOKAHEAD = 10  # words between a speaker and its complementizer ("في تصريحات سابقة، إنّ")
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    form: str  # lookup form
+
+
+def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
+    """Runs of non-space, non-punctuation characters in text[start:end] (diacritics stay in their word)."""
+    end = len(text) if end is None else end
+    out, begin = [], None
+    for i in range(start, end + 1):
+        boundary = i == end or text[i].isspace() or is_punct(text[i])
+        if boundary and begin is not None:
+            out.append(Word(begin, i, normalize_fast(text[begin:i], LOOKUP)))
+            begin = None
+        elif not boundary and begin is None:
+            begin = i
+    return out
+
+
+def _cue_class(form: str) -> tuple[str, int] | None:
+    """(class, letters of proclitic) of a cue word, trying it bare and without و / ف."""
+    for skip in (0, 1):
+        if skip and (len(form) < 3 or form[0] not in PROCLITICS):
+            break
+        f = form[skip:]
+        for name, lexicon in (("say", SAY), ("about", ABOUT), ("request", REQUEST),
+                              ("participle", PARTICIPLE), ("according", ACCORDING)):
+            if f in lexicon:
+                return name, skip
+    return None
+
+
+def _joins(text: str, a: Word, b: Word) -> bool:
+    """Two words of one mention: only space between them, or the period of a one-letter title (د. فلان)."""
+    gap = text[a.end:b.start].strip()
+    return not gap or (gap == "." and len(a.form) == 1)
+
+
+def _closing(text: str, open_at: int, limit: int) -> int | None:
+    """Index of the quote mark closing the one at `open_at`, within the paragraph (up to `limit`)."""
+    want = QUOTE_CLOSE.get(text[open_at], "\"”“")
+    for i in range(open_at + 1, limit):
+        if text[i] in want:
+            return i
+    return None
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop surrounding space and final punctuation (ANNOTATION.md keeps it outside the content)."""
+    while end > start and (text[end - 1].isspace() or (is_punct(text[end - 1]) and text[end - 1] not in QUOTE_OPEN)):
+        end -= 1
+    while start < end and text[start].isspace():
+        start += 1
+    return start, end
+
+
+def statement_kind(content: str, quoted: bool) -> str:
+    if quoted:
+        return "direct"
+    return "partial" if any(c in content for c in QUOTE_OPEN + "»") else "indirect"
+
+
+class _DocState:
+    """Per-document context for name resolution."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.words = words_of(text)
+        self.last_name: str | None = None
+
+    def _adjacent(self, a: Word, b: Word) -> bool:
+        return self.text[a.end:b.start].isspace()
+
+    def resolve(self, speaker: Span | None) -> str | None:
+        if speaker is None:  # "وأضاف": the last speaker goes on
+            return self.last_name
+        ws = words_of(self.text, speaker.start, speaker.end)
+        if not ws or any(w.form in ANONYMOUS for w in ws[:3]):  # "مصادر مطلعة", "العديد من وسائل الإعلام"
+            return None
+        forms = [w.form for w in ws]
+        if any(w.form in TITLES for w in ws):
+            # "وزير الخارجية الروسي سيرغي لافروف", "مساعد رئيس المجلس الدكتور يحيى بن عبدالله": the name is
+            # the trailing run of words after the last title or ال-word.
+            k = len(ws)
+            while k > 0 and not ws[k - 1].form.startswith("ال") and ws[k - 1].form not in TITLES:
+                k -= 1
+            if k < len(ws):
+                return self.text[ws[k].start:ws[-1].end]
+            return self._name_after(forms) or speaker.text
+        if len(ws) == 1 and not forms[0].startswith("ال"):
+            return self._name_ending(forms[0]) or speaker.text
+        return speaker.text
+
+    def _name_after(self, forms: list[str]) -> str | None:
+        """"الرئيس التركي" -> the words without ال that follow "الرئيس التركي" elsewhere in the article."""
+        n, best = len(forms), None
+        for i in range(len(self.words) - n):
+            if [w.form for w in self.words[i:i + n]] != forms:
+                continue
+            j = i + n
+            while (j < len(self.words) and j - i - n < 3 and not self.words[j].form.startswith("ال")
+                   and self.words[j].form not in SPEAKER_STOPS | COMPLEMENTIZERS | SAY
+                   and self._adjacent(self.words[j - 1], self.words[j])):
+                j += 1
+            if j > i + n and (best is None or j - i - n > best[1] - best[0]):
+                best = (self.words[i + n].start, self.words[j - 1].end)
+        return None if best is None else self.text[best[0]:best[1]]
+
+    def _name_ending(self, form: str) -> str | None:
+        """"أردوغان" -> "رجب طيب أردوغان": up to two name words before it elsewhere in the article."""
+        best = None
+        for i, w in enumerate(self.words):
+            if w.form != form:
+                continue
+            k = i
+            while (k > 0 and i - k < 2 and not self.words[k - 1].form.startswith("ال")
+                   and self.words[k - 1].form not in TITLES | SPEAKER_STOPS | SAY
+                   and _cue_class(self.words[k - 1].form) is None and self._adjacent(self.words[k - 1], w if k == i else self.words[k])):
+                k -= 1
+            # Only a run introduced by a title or an ال-word ("التركي رجب طيب أردوغان") is taken for a name.
+            intro = self.words[k - 1].form if k > 0 else ""
+            if k < i and (intro in TITLES or intro.startswith("ال")) and \
+                    (best is None or self.words[k].start - w.end < best[0] - best[1]):
+                best = (self.words[k].start, w.end)
+        return None if best is None else self.text[best[0]:best[1]]
+
+
+class RuleBasedExtractor:
+    """Same interface as qawl.pipeline.Extractor: `__call__(text) -> Document` and an order-keeping `pipe`."""
+
+    name = "baseline"
+
+    def __call__(self, text: str | Document) -> Document:
+        return next(self.pipe([text]))
+
+    def pipe(self, items: Iterable[str | Document], batch_size: int = 32) -> Iterator[Document]:
+        """One Document per item, in input order; `batch_size` is accepted for interface parity (rules
+        need no batching)."""
+        for n, item in enumerate(items):
+            doc = item if isinstance(item, Document) else Document(id=str(n + 1), text=item)
+            meta = dict(doc.meta)
+            meta["qawl"] = {"model": self.name}
+            yield Document(doc.id, doc.text, meta, (), self.statements(doc.text))
+
+    def statements(self, text: str) -> list[Statement]:
+        state = _DocState(text)
+        title_end = text.find("\n")
+        has_title = title_end > 0 and text[title_end:].strip() != ""
+        found: list[tuple[Span, Span | None, Span | None, str, bool]] = []  # content, cue, speaker, kind...
+        if has_title:
+            found += self._headline(text, 0, title_end)
+        for sent in split_sentences(text):
+            if has_title and sent.start < title_end:
+                continue
+            heading = self._headline(text, sent.start, sent.end) if self._is_heading(text, sent) else []
+            found += heading or self._sentence(text, sent)
+        out, covered = [], 0
+        for content, cue, speaker, kind, quoted in found:
+            # A cue inside a quotation already taken (a quote may run over several sentences) is quoted
+            # speech, not a new attribution.
+            if (cue or content).start < covered:
+                continue
+            if quoted:
+                covered = max(covered, content.end)
+            name = state.resolve(speaker)
+            if speaker is not None:
+                state.last_name = name
+            out.append(Statement(f"S{len(out) + 1}", content, cue, speaker, None, name, kind))
+        return out
+
+    def _headline(self, text: str, start: int, end: int) -> list:
+        """A title or sub-heading line: "X يؤكد أن ..." (speaker before the cue) or "X: ..." (no cue)."""
+        colon = text.rfind(":", start, end)
+        ws = words_of(text, start, end)
+        for k, w in enumerate(ws[:7]):
+            cls = _cue_class(w.form)
+            if cls and cls[0] != "according" and 0 < k and k + 1 < len(ws):
+                head = [v for v in ws[:k] if v.start > colon]  # "اقرأ أيضا: الرئيس ... يتحدث"
+                if not head:
+                    break
+                c0, c1 = _trim(text, ws[k + 1].start, end)
+                return [(Span.of(text, c0, c1), Span.of(text, w.start + cls[1], w.end),
+                         Span.of(text, head[0].start, head[-1].end), "headline", False)]
+        if colon > start:
+            head = words_of(text, start, colon)
+            c0, c1 = _trim(text, colon + 1, end)
+            while c0 < c1 and text[c0] in QUOTE_OPEN:
+                c0 += 1
+            while c1 > c0 and text[c1 - 1] in QUOTE_OPEN + "»":
+                c1 -= 1
+            if 1 <= len(head) <= 5 and c1 > c0:
+                return [(Span.of(text, c0, c1), None, Span.of(text, head[0].start, head[-1].end), "headline", False)]
+        return []
+
+    @staticmethod
+    def _is_heading(text: str, sent: Span) -> bool:
+        """A sub-heading: a whole line of a few words with no final full stop."""
+        line_start = text.rfind("\n", 0, sent.start) + 1
+        line_end = text.find("\n", sent.end)
+        line_end = len(text) if line_end < 0 else line_end
+        return (not text[line_start:sent.start].strip() and not text[sent.end:line_end].strip()
+                and text[sent.end - 1] not in ".!?؟…" and len(sent.text.split()) <= 16)
+
+    def _sentence(self, text: str, sent: Span) -> list:
+        ws = words_of(text, sent.start, sent.end)
+        para_end = text.find("\n", sent.start)
+        para_end = len(text) if para_end < 0 else para_end
+        found, i = [], 0
+        while i < len(ws):
+            cls = _cue_class(ws[i].form)
+            hit = None
+            if cls is not None:
+                hit = (self._according if cls[0] == "according" else self._verb)(text, sent, ws, i, cls, para_end)
+            if hit is None:
+                i += 1
+                continue
+            found.append(hit[0])
+            i = hit[1]
+        return found
+
+    def _gap(self, text: str, a: int, b: int) -> str:
+        return text[a:b]
+
+    def _verb(self, text, sent, ws, i, cls, para_end):
+        cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
+        j = i + 1
+        if cls[0] != "participle":
+            # Speaker: words after the cue until punctuation, a complementizer or a stop word.
+            while (j < len(ws) and j - i <= MAX_SPEAKER_WORDS and ws[j].form not in COMPLEMENTIZERS
+                   and ws[j].form not in SPEAKER_STOPS and _joins(text, ws[j - 1], ws[j])):
+                j += 1
+        speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
+        # Content start: the complementizer, an opening quote, or (for request/about verbs) the preposition.
+        for k in range(j, min(len(ws), j + MAX_LOOKAHEAD) + 1):
+            before = self._gap(text, ws[k - 1].end, ws[k].start if k < len(ws) else sent.end)
+            quote = next((p for p, ch in enumerate(before) if ch in QUOTE_OPEN), None)
+            open_at = ws[k - 1].end + quote if quote is not None else -1
+            close = _closing(text, open_at, para_end) if quote is not None else None
+            if close is not None and len(words_of(text, open_at, close)) <= 4 and ":" not in before:
+                close = quote = None  # a quoted name (قال الوزير، "فلان"، إنّ ...) is not the quotation
+            if quote is not None:
+                end = close if close is not None else _trim(text, open_at + 1, para_end)[1]
+                content = Span.of(text, *_trim(text, open_at + 1, end))
+                return (content, cue, speaker, "direct", True), self._next(ws, content.end)
+            if k == len(ws):
+                break
+            form = ws[k].form
+            starts = (form in COMPLEMENTIZERS or (k == j and cls[0] == "about" and form == "عن")
+                      or (k == j and cls[0] == "request" and (form == "الى" or form.startswith("ب"))))
+            if starts:
+                return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
+            if ":" in before:
+                return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
+        return None
+
+    def _content_to_end(self, text, sent, ws, k, cue, speaker, para_end):
+        start = ws[k].start
+        end = sent.end
+        nxt = ws[k + 1].start if k + 1 < len(ws) else sent.end
+        if text[ws[k].end:nxt].strip()[:1] in tuple(QUOTE_OPEN) and ws[k].form in COMPLEMENTIZERS:
+            # أنّ "…": a fully quoted clause runs through the closing quote and is direct.
+            open_at = text.index(text[ws[k].end:nxt].strip()[0], ws[k].end)
+            close = _closing(text, open_at, para_end)
+            if close is not None:
+                content = Span.of(text, start, close + 1)
+                return (content, cue, speaker, "direct", True), self._next(ws, content.end)
+        # A participle cue later in the sentence ("، مضيفا أن") starts a statement of its own.
+        for m in range(k + 1, len(ws)):
+            c = _cue_class(ws[m].form)
+            if c is not None and c[0] == "participle" and text[ws[m - 1].end:ws[m].start].strip():
+                end = ws[m - 1].end
+                break
+        c0, c1 = _trim(text, start, end)
+        if text[c0:c1].count("\"") % 2 or text[c0:c1].count("«") > text[c0:c1].count("»"):
+            close = _closing(text, max(text.rfind("\"", c0, c1), text.rfind("«", c0, c1)), para_end)
+            c1 = c1 if close is None else close + 1
+        content = Span.of(text, c0, c1)
+        return (content, cue, speaker, statement_kind(content.text, False), False), self._next(ws, content.end)
+
+    def _according(self, text, sent, ws, i, cls, para_end):
+        cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
+        j = i + 1
+        if j < len(ws) and ws[j].form == "ما":  # "بحسب ما ذكرت وكالة ..."
+            j += 2
+        if j < len(ws) and ws[j].form == "عن":  # "نقلا عن ..."
+            j += 1
+        first = j
+        while (j < len(ws) and j - first < MAX_SPEAKER_WORDS and ws[j].form not in THEN_THAT | COMPLEMENTIZERS
+               and ws[j].form not in SPEAKER_STOPS and _cue_class(ws[j].form) is None
+               and not text[ws[j - 1].end:ws[j].start].strip()):
+            j += 1
+        if j == first:
+            return None
+        s0 = ws[first].start + (1 if ws[first].form[:1] == "ل" and ws[i].form.endswith(("وفقا", "وفق")) else 0)
+        speaker = Span.of(text, s0, ws[j - 1].end)
+        if i == 0 or ws[i].start == sent.start:
+            # "وبحسب الرئيس فإنّ ..." / "وفقا لـ X، ...": the content follows.
+            k = j + 1 if j < len(ws) and ws[j].form in THEN_THAT else j
+            if k >= len(ws):
+                return None
+            c0, c1 = _trim(text, ws[k].start, sent.end)
+        else:
+            # "..., بحسب وزارة الصحة": the content is the sentence before the cue.
+            c0, c1 = _trim(text, sent.start, ws[i].start)
+            while c1 > c0 and is_punct(text[c1 - 1]):
+                c1 -= 1
+        if c1 <= c0:
+            return None
+        content = Span.of(text, c0, c1)
+        return (content, cue, speaker, statement_kind(content.text, False), False), max(j, self._next(ws, content.end))
+
+    @staticmethod
+    def _next(ws: list[Word], end: int) -> int:
+        """Index of the first word after a content: cues inside a quotation are not statements here."""
+        return next((n for n, w in enumerate(ws) if w.start >= end), len(ws))

@@ -1,0 +1,155 @@
+"""Text -> model input: normalize, tokenize with offsets, cut into overlapping windows, align labels.
+
+Alignment policy: labels live on *words* (the tokenizer's pre-tokenized units: whitespace- and
+punctuation-delimited). Every subword of a word inside a span carries the span's B/I tag, and the first
+subword of the span's first word carries how many one-letter proclitics (و ف ب ل ك) the span leaves out
+(0, 1 or 2), so "وروسيا" -> "روسيا" and "وللأمم" -> "لأمم" are character-exact after decoding.
+Documents are never truncated: windows of `max_length` tokens overlap by `overlap` tokens, and each
+token belongs to the *core* of exactly one window (the one where it has the most context).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qawl.document import Document
+from qawl.labels import NER_LABELS, OUTSIDE, PROCLITICS, ROLE_TAGS, ROLES, label2id
+from qawl.normalize import NormalizerConfig, normalize
+
+IGNORE = -100
+MAX_PROCLITICS = 2
+NER_IDS = label2id(NER_LABELS)
+ROLE_IDS = label2id(ROLE_TAGS)
+
+
+@dataclass(frozen=True)
+class EncodedText:
+    """Subword tokens of one document, with original-text char offsets."""
+
+    input_ids: list[int]
+    starts: list[int]  # original char offset where each token starts
+    ends: list[int]  # original char offset where each token ends (exclusive)
+    word_ids: list[int]  # index of the word each token belongs to
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def word_first_token(self) -> list[int]:
+        """For each token, the index of the first token of its word."""
+        first, out = {}, []
+        for i, w in enumerate(self.word_ids):
+            first.setdefault(w, i)
+            out.append(first[w])
+        return out
+
+    def word_last_token(self) -> list[int]:
+        last: dict[int, int] = {}
+        for i, w in enumerate(self.word_ids):
+            last[w] = i
+        return [last[w] for w in self.word_ids]
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # first token (document token index)
+    end: int  # one past the last token
+    core_start: int  # tokens in [core_start, core_end) are taken from this window when merging
+    core_end: int
+
+
+def encode_text(text: str, tokenizer, norm: NormalizerConfig) -> EncodedText:
+    normalized, offsets = normalize(text, norm)
+    enc = tokenizer(normalized, add_special_tokens=False, return_offsets_mapping=True)
+    starts, ends = [], []
+    for a, b in enc["offset_mapping"]:
+        s, e = offsets.to_original(a, b)
+        starts.append(s)
+        ends.append(e)
+    word_ids = enc.word_ids()
+    return EncodedText(list(enc["input_ids"]), starts, ends, [w if w is not None else -1 for w in word_ids])
+
+
+def make_windows(n_tokens: int, max_tokens: int, overlap: int) -> list[Window]:
+    """Overlapping windows covering [0, n_tokens); `max_tokens` excludes [CLS]/[SEP]."""
+    if n_tokens <= max_tokens:
+        return [Window(0, n_tokens, 0, n_tokens)]
+    if not 0 <= overlap < max_tokens:
+        raise ValueError(f"overlap {overlap} must be in [0, {max_tokens})")
+    step = max_tokens - overlap
+    starts = list(range(0, n_tokens - max_tokens, step)) + [n_tokens - max_tokens]
+    windows = []
+    for k, s in enumerate(starts):
+        # the core boundary between neighbouring windows is the middle of their overlap
+        core_start = 0 if k == 0 else (s + starts[k - 1] + max_tokens) // 2
+        core_end = n_tokens if k == len(starts) - 1 else (starts[k + 1] + s + max_tokens) // 2
+        windows.append(Window(s, s + max_tokens, core_start, core_end))
+    return windows
+
+
+def span_token_range(enc: EncodedText, start: int, end: int) -> tuple[int, int] | None:
+    """First and last token (inclusive) of the words that the char span [start, end) overlaps."""
+    toks = [i for i in range(len(enc)) if enc.starts[i] < end and enc.ends[i] > start]
+    if not toks:
+        return None
+    first_of_word, last_of_word = enc.word_first_token(), enc.word_last_token()
+    return first_of_word[toks[0]], last_of_word[toks[-1]]
+
+
+def proclitics_left_out(text: str, word_start: int, span_start: int) -> int | None:
+    """How many proclitic letters lie between a word's start and a span's start (None: not proclitics)."""
+    n = span_start - word_start
+    if 0 <= n <= MAX_PROCLITICS and all(c in PROCLITICS for c in text[word_start:span_start]):
+        return n
+    return None
+
+
+@dataclass
+class TokenLabels:
+    ner: list[int]
+    roles: list[list[int]]  # (T, len(ROLES))
+    proclitics: list[int]  # number of proclitics left out, at a span's first token; IGNORE elsewhere
+
+
+def align_labels(doc: Document, enc: EncodedText, whole_token_entities: bool = False) -> TokenLabels:
+    """Token labels from a gold document. CoNLL corpora tag whole tokens (proclitic included), so their
+    proclitic labels are IGNORE: they say nothing about where an article-style span starts."""
+    n = len(enc)
+    ner = [NER_IDS[OUTSIDE]] * n
+    roles = [[ROLE_IDS[OUTSIDE]] * len(ROLES) for _ in range(n)]
+    procl = [IGNORE] * n
+
+    def mark_start(first: int, span_start: int) -> None:
+        if whole_token_entities:
+            return
+        k = proclitics_left_out(doc.text, enc.starts[first], span_start)
+        if k is not None:
+            procl[first] = k
+
+    for ent in sorted(doc.entities, key=lambda e: e.start):
+        rng = span_token_range(enc, ent.start, ent.end)
+        if rng is None:
+            continue
+        first, last = rng
+        if any(ner[i] != NER_IDS[OUTSIDE] for i in range(first, last + 1)):
+            continue  # two entities in one word: keep the first
+        ner[first] = NER_IDS[f"B-{ent.label}"]
+        for i in range(first + 1, last + 1):
+            ner[i] = NER_IDS[f"I-{ent.label}"]
+        mark_start(first, ent.start)
+
+    for r, role in enumerate(ROLES):
+        spans = {(getattr(s, role.lower()).start, getattr(s, role.lower()).end)
+                 for s in doc.statements if getattr(s, role.lower()) is not None}
+        # nested spans of one role cannot share a BIO layer: the longer (outer) span wins
+        for start, end in sorted(spans, key=lambda se: se[0] - se[1]):
+            rng = span_token_range(enc, start, end)
+            if rng is None:
+                continue
+            first, last = rng
+            if any(roles[i][r] != ROLE_IDS[OUTSIDE] for i in range(first, last + 1)):
+                continue
+            roles[first][r] = ROLE_IDS["B"]
+            for i in range(first + 1, last + 1):
+                roles[i][r] = ROLE_IDS["I"]
+            mark_start(first, start)
+    return TokenLabels(ner, roles, procl)

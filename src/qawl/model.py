@@ -1,0 +1,202 @@
+"""QawlModel: one BERT encoder, three token heads and a span-pair linker.
+
+    input_ids (B, T) -> encoder -> hidden (B, T, H)
+        classifier   -> ner_logits        (B, T, 9)        BIO over PERS/ORG/LOC/MISC
+        role_head    -> role_logits       (B, T, 4, 3)     one BIO layer per role (CUE SPEAKER CONTENT MEDIUM)
+        proclitic_head -> proclitic_logits (B, T, 3)       proclitic letters a span leaves out (0, 1, 2)
+    linker: for a content span and candidate cue/speaker/medium spans (or none), a pair score.
+
+The encoder is `self.bert` and the NER head `self.classifier`, as in BertForTokenClassification, so a
+saved qawl model also loads as a plain token-classification model (the naive baseline of the benchmark).
+Weights are saved and loaded as safetensors only; pickle needs an explicit `allow_pickle=True`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import BertConfig, BertModel
+
+from qawl.errors import ModelError
+from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+
+WEIGHTS_FILE = "model.safetensors"
+LINK_ROLES = ("CUE", "SPEAKER", "MEDIUM")  # what a content span is linked to
+N_DISTANCE_BUCKETS = 16
+
+
+def distance_bucket(distance: torch.Tensor) -> torch.Tensor:
+    """Signed log-scale buckets of a token distance: 0..N_DISTANCE_BUCKETS-1."""
+    half = N_DISTANCE_BUCKETS // 2
+    mag = torch.clamp(torch.log2(distance.abs().float() + 1).long(), max=half - 1)
+    return torch.where(distance < 0, mag, mag + half)
+
+
+class SpanPairLinker(nn.Module):
+    """Scores (content span, candidate span) pairs; a learned 'none' score competes with the candidates."""
+
+    def __init__(self, hidden: int, dim: int = 128):
+        super().__init__()
+        self.span_proj = nn.Linear(2 * hidden, dim)  # [first token; last token] -> span vector
+        self.role_embed = nn.Embedding(len(LINK_ROLES), dim)
+        self.dist_embed = nn.Embedding(N_DISTANCE_BUCKETS, dim)
+        self.scorer = nn.Sequential(nn.Linear(4 * dim, dim), nn.GELU(), nn.Linear(dim, 1))
+        self.none_score = nn.Parameter(torch.zeros(len(LINK_ROLES)))
+
+    def span_vectors(self, hidden: torch.Tensor, spans: torch.Tensor) -> torch.Tensor:
+        """hidden (T, H), spans (N, 2) inclusive token bounds -> (N, dim)."""
+        return torch.tanh(self.span_proj(torch.cat([hidden[spans[:, 0]], hidden[spans[:, 1]]], dim=-1)))
+
+    def forward(self, hidden: torch.Tensor, contents: torch.Tensor, candidates: torch.Tensor,
+                role: int) -> torch.Tensor:
+        """hidden (T, H); contents (N, 2); candidates (M, 2) -> scores (N, M + 1), last column = none."""
+        c = self.span_vectors(hidden, contents)  # (N, d)
+        n = c.shape[0]
+        none = self.none_score[role].expand(n, 1)
+        if candidates.shape[0] == 0:
+            return none
+        q = self.span_vectors(hidden, candidates) + self.role_embed.weight[role]  # (M, d)
+        # signed distance from the candidate to the content (negative: candidate before the content)
+        before = candidates[None, :, 1] - contents[:, None, 0]  # (N, M)
+        after = candidates[None, :, 0] - contents[:, None, 1]
+        dist = torch.where(before < 0, before, torch.where(after > 0, after, torch.zeros_like(after)))
+        d = self.dist_embed(distance_bucket(dist))  # (N, M, d)
+        cc, qq = c[:, None, :].expand_as(d), q[None, :, :].expand_as(d)
+        pair = torch.cat([cc, qq, cc * qq, d], dim=-1)  # (N, M, 4d)
+        return torch.cat([self.scorer(pair).squeeze(-1), none], dim=1)
+
+
+class QawlModel(nn.Module):
+    def __init__(self, config: BertConfig, encoder: BertModel | None = None):
+        super().__init__()
+        self.config = config
+        self.bert = encoder if encoder is not None else BertModel(config, add_pooling_layer=False)
+        h = config.hidden_size
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(h, len(NER_LABELS))
+        self.role_head = nn.Linear(h, len(ROLES) * len(ROLE_TAGS))
+        self.proclitic_head = nn.Linear(h, 3)
+        self.linker = SpanPairLinker(h)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                links: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] | None = None
+                ) -> dict[str, torch.Tensor]:
+        """`links` (training only): per batch row, per LINK_ROLES entry, (contents (N, 2), candidates (M, 2),
+        targets (N,)) where a target indexes the candidates and M means 'none'."""
+        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+        x = self.dropout(hidden)
+        B, T, _ = x.shape
+        out = {
+            "hidden": hidden,
+            "ner_logits": self.classifier(x),  # (B, T, 9)
+            "role_logits": self.role_head(x).view(B, T, len(ROLES), len(ROLE_TAGS)),  # (B, T, 4, 3)
+            "proclitic_logits": self.proclitic_head(x),  # (B, T, 3)
+        }
+        if links is not None:
+            # link loss lives in forward so that DDP sees every parameter used in one call
+            losses = [nn.functional.cross_entropy(self.linker(x[b], contents, candidates, role), targets,
+                                                  reduction="sum")
+                      for b, row in enumerate(links) for role, (contents, candidates, targets) in enumerate(row)
+                      if contents.shape[0]]
+            n = sum(row[r][0].shape[0] for row in links for r in range(len(row)))
+            out["link_loss"] = torch.stack(losses).sum() / n if losses else x.sum() * 0.0
+        return out
+
+    # ---- construction, saving, loading ---------------------------------------------------------
+
+    @classmethod
+    def from_encoder(cls, encoder_dir: str | Path, allow_pickle: bool = False) -> "QawlModel":
+        """A fresh model on a pretrained encoder directory (qawl's own, AraBERT, CAMeLBERT...)."""
+        encoder_dir = Path(encoder_dir)
+        _check_weights(encoder_dir, allow_pickle)
+        config = _qawl_config(BertConfig.from_pretrained(encoder_dir))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            encoder = BertModel.from_pretrained(encoder_dir, config=config, add_pooling_layer=False,
+                                                use_safetensors=not allow_pickle or None)
+        return cls(config, encoder)
+
+    @classmethod
+    def from_config(cls, config: BertConfig) -> "QawlModel":
+        """A randomly initialised model (tests, and the no-pretraining ablation)."""
+        return cls(_qawl_config(config))
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config.save_pretrained(directory)
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, allow_pickle: bool = False) -> "QawlModel":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        if not (directory / "config.json").exists():
+            raise ModelError(f"{directory}: no config.json; not a model directory")
+        try:
+            config = BertConfig.from_pretrained(directory)
+        except (OSError, ValueError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{directory}/config.json: unreadable ({exc})") from None
+        labels = [config.id2label[i] for i in range(len(config.id2label))] if config.id2label else []
+        if labels != NER_LABELS or config.to_dict().get("qawl_roles") != list(ROLES):
+            raise ModelError(f"{directory}/config.json: label maps are {labels or 'missing'}; a qawl model "
+                             f"needs id2label {NER_LABELS} and qawl_roles {list(ROLES)}")
+        model = cls(config)
+        weights = directory / WEIGHTS_FILE
+        if weights.exists():
+            try:
+                state = load_file(str(weights))
+            except (SafetensorError, OSError) as exc:
+                raise ModelError(f"{weights}: cannot read weights ({exc}); the file is truncated or corrupt") from None
+        else:
+            state = _load_pickle(directory, allow_pickle)
+        expected = model.state_dict()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        if missing or unexpected:
+            raise ModelError(f"{weights}: weights do not match the config: missing {missing[:5]}, "
+                             f"unexpected {unexpected[:5]}")
+        for k, v in state.items():
+            if v.shape != expected[k].shape:
+                raise ModelError(f"{weights}: {k} has shape {tuple(v.shape)}, config expects "
+                                 f"{tuple(expected[k].shape)} (vocabulary or size mismatch)")
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+        return model
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def _qawl_config(config: BertConfig) -> BertConfig:
+    config.id2label = dict(enumerate(NER_LABELS))
+    config.label2id = {l: i for i, l in enumerate(NER_LABELS)}
+    config.qawl_roles = list(ROLES)
+    config.qawl_role_tags = list(ROLE_TAGS)
+    config.architectures = ["QawlModel"]
+    return config
+
+
+def _check_weights(directory: Path, allow_pickle: bool) -> None:
+    if (directory / WEIGHTS_FILE).exists():
+        return
+    if (directory / "pytorch_model.bin").exists():
+        if not allow_pickle:
+            raise ModelError(f"{directory}: only pickle weights (pytorch_model.bin), which can run arbitrary "
+                             f"code when loaded; pass allow_pickle=True (--allow-pickle) if you trust the source")
+        warnings.warn(f"loading pickle weights from {directory} (allow_pickle=True)", stacklevel=3)
+        return
+    raise ModelError(f"{directory}: no {WEIGHTS_FILE} (or pytorch_model.bin) found")
+
+
+def _load_pickle(directory: Path, allow_pickle: bool) -> dict[str, torch.Tensor]:
+    _check_weights(directory, allow_pickle)
+    return torch.load(directory / "pytorch_model.bin", map_location="cpu", weights_only=True)

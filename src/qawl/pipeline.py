@@ -1,0 +1,176 @@
+"""Extractor: raw Arabic text -> Document with entities and statements, one text or a stream of them.
+
+    from qawl.pipeline import Extractor
+    extractor = Extractor.load()              # models/qawl-small, or $QAWL_MODEL, or a path
+    doc = extractor("قال الرئيس ... إن ...")
+    for doc in extractor.pipe(texts, batch_size=32): ...
+
+Inside `pipe`: documents are read in chunks, their windows sorted by length and batched by a token budget
+(little padding), run under `torch.inference_mode`, merged back per document and yielded in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from qawl import __version__
+from qawl.decode import decode_spans, merge_windows
+from qawl.document import Document, Entity
+from qawl.encode import EncodedText, Window, encode_text, make_windows
+from qawl.errors import ModelError
+from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+from qawl.link import LinkSettings, build_statements
+from qawl.model import QawlModel
+from qawl.normalize import NormalizerConfig
+from qawl.tokenizer import load_tokenizer
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "qawl-small"
+
+
+@dataclass(frozen=True)
+class WindowSettings:
+    max_length: int = 256  # tokens per window, [CLS] and [SEP] included
+    overlap: int = 64
+
+
+def default_model_path() -> Path:
+    env = os.environ.get("QAWL_MODEL")
+    if env:
+        return Path(env)
+    return DEFAULT_MODEL
+
+
+@dataclass
+class _Encoded:
+    doc: Document
+    enc: EncodedText
+    windows: list[Window]
+
+
+class Extractor:
+    def __init__(self, model: QawlModel, tokenizer, normalizer: NormalizerConfig, link: LinkSettings,
+                 window: WindowSettings, device: str | torch.device = "cpu", name: str = "qawl",
+                 tokens_per_batch: int = 8192):
+        self.model = model.eval().to(device)
+        self.tokenizer = tokenizer
+        self.normalizer = normalizer
+        self.link = link
+        self.window = window
+        self.device = torch.device(device)
+        self.name = name
+        self.tokens_per_batch = tokens_per_batch
+        self.autocast_dtype: torch.dtype | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
+             allow_pickle: bool = False) -> "Extractor":
+        path = Path(path) if path is not None else default_model_path()
+        if not path.is_dir():
+            raise ModelError(f"{path}: model directory not found (set QAWL_MODEL or pass a path)")
+        model = QawlModel.from_pretrained(path, allow_pickle=allow_pickle)
+        tokenizer = load_tokenizer(path, expected_vocab_size=model.config.vocab_size)
+        cfg = model.config.to_dict()
+        link = LinkSettings(**{k: tuple(v) if isinstance(v, list) else v
+                               for k, v in cfg.get("qawl_link", {}).items()})
+        window = WindowSettings(**cfg.get("qawl_window", {}))
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if quantize:
+            if device != "cpu":
+                raise ModelError("--quantize is int8 dynamic quantization for CPU; on GPU bf16 is used instead")
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        ex = cls(model, tokenizer, NormalizerConfig.load(path), link, window, device, name=str(path))
+        if ex.device.type == "cuda":
+            ex.autocast_dtype = torch.bfloat16
+        return ex
+
+    # ---- public API ------------------------------------------------------------------------------
+
+    def __call__(self, text: str | Document) -> Document:
+        return next(self.pipe([text]))
+
+    def pipe(self, items: Iterable[str | Document], batch_size: int = 32) -> Iterator[Document]:
+        """Predict for each item, in input order; memory stays bounded by `batch_size` documents."""
+        chunk: list[Document] = []
+        for n, item in enumerate(items):
+            chunk.append(item if isinstance(item, Document) else Document(id=str(n + 1), text=item))
+            if len(chunk) >= batch_size:
+                yield from self.predict_documents(chunk)
+                chunk = []
+        if chunk:
+            yield from self.predict_documents(chunk)
+
+    @property
+    def provenance(self) -> dict:
+        return {"version": __version__, "model": self.name}
+
+    # ---- internals -------------------------------------------------------------------------------
+
+    def encode(self, doc: Document) -> _Encoded:
+        enc = encode_text(doc.text, self.tokenizer, self.normalizer)
+        return _Encoded(doc, enc, make_windows(len(enc), self.window.max_length - 2, self.window.overlap))
+
+    def predict_documents(self, docs: list[Document]) -> list[Document]:
+        encoded = [self.encode(d) for d in docs]
+        jobs = [(i, k) for i, e in enumerate(encoded) for k in range(len(e.windows)) if len(e.enc)]
+        outputs: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        for batch in self._batches(jobs, encoded):
+            outputs.update(self._run(batch, encoded))
+        return [self._finish(i, e, outputs) for i, e in enumerate(encoded)]
+
+    def _batches(self, jobs, encoded) -> Iterator[list[tuple[int, int]]]:
+        size = lambda j: encoded[j[0]].windows[j[1]].end - encoded[j[0]].windows[j[1]].start + 2  # noqa: E731
+        batch: list[tuple[int, int]] = []
+        for job in sorted(jobs, key=size):  # similar lengths together: little padding
+            if batch and size(job) * (len(batch) + 1) > self.tokens_per_batch:
+                yield batch
+                batch = []
+            batch.append(job)
+        if batch:
+            yield batch
+
+    def _run(self, batch, encoded) -> dict[tuple[int, int], dict[str, np.ndarray]]:
+        tok = self.tokenizer
+        rows = []
+        for i, k in batch:
+            w = encoded[i].windows[k]
+            rows.append([tok.cls_token_id] + encoded[i].enc.input_ids[w.start:w.end] + [tok.sep_token_id])
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            ids[r, :len(row)] = torch.tensor(row)
+            mask[r, :len(row)] = 1
+        with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
+                                                     enabled=self.autocast_dtype is not None):
+            out = self.model(ids.to(self.device), mask.to(self.device))
+        result = {}
+        for r, (i, k) in enumerate(batch):
+            n = len(rows[r]) - 2  # drop [CLS] and [SEP]
+            result[(i, k)] = {name: out[name][r, 1:n + 1].float().cpu().numpy()
+                              for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
+        return result
+
+    def _finish(self, i: int, e: _Encoded, outputs) -> Document:
+        doc, enc = e.doc, e.enc
+        meta = dict(doc.meta)
+        meta["qawl"] = self.provenance
+        if len(enc) == 0:
+            return Document(doc.id, doc.text, meta)
+        merged = {name: merge_windows([outputs[(i, k)][name] for k in range(len(e.windows))], e.windows)
+                  for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
+        procl = merged["proclitic_logits"]
+        entities = [Entity(s.start, s.end, s.label, doc.text[s.start:s.end], round(s.score, 4))
+                    for s in decode_spans(merged["ner_logits"], NER_LABELS, enc, doc.text, procl)]
+        role_spans = {role: decode_spans(merged["role_logits"][:, r, :], ROLE_TAGS, enc, doc.text, procl)
+                      for r, role in enumerate(ROLES)}
+        hidden = torch.from_numpy(merged["hidden"]).to(self.device)
+        linker = self.model.linker
+        statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link)
+        return Document(doc.id, doc.text, meta, entities, statements)

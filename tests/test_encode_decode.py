@@ -1,0 +1,102 @@
+"""Label alignment across subwords and windows, and decoding back to exact original offsets."""
+
+import numpy as np
+import pytest
+
+from qawl.decode import decode_spans, merge_windows, viterbi
+from qawl.encode import IGNORE, align_labels, encode_text, make_windows
+from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+from qawl.normalize import NormalizerConfig
+from qawl.tokenizer import load_tokenizer
+from tiny import annotated_article, build_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tok(tmp_path_factory):
+    return load_tokenizer(build_tokenizer(tmp_path_factory.mktemp("tok") / "tok"))
+
+
+def one_hot(ids, n):
+    logits = np.full((len(ids), n), -5.0, dtype=np.float32)
+    for i, k in enumerate(ids):
+        logits[i, max(k, 0)] = 5.0
+    return logits
+
+
+def gold_roundtrip(doc, tok):
+    enc = encode_text(doc.text, tok, NormalizerConfig())
+    labels = align_labels(doc, enc)
+    procl = one_hot([max(p, 0) for p in labels.proclitics], 3)
+    ents = decode_spans(one_hot(labels.ner, len(NER_LABELS)), NER_LABELS, enc, doc.text, procl)
+    roles = {role: decode_spans(one_hot([r[k] for r in labels.roles], 3), ROLE_TAGS, enc, doc.text, procl)
+             for k, role in enumerate(ROLES)}
+    return enc, labels, ents, roles
+
+
+def test_gold_spans_survive_encode_and_decode(tok):
+    doc = annotated_article()
+    enc, labels, ents, roles = gold_roundtrip(doc, tok)
+    assert [(e.start, e.end, e.label) for e in ents] == [(e.start, e.end, e.label) for e in doc.entities]
+    contents = {(s.content.start, s.content.end) for s in doc.statements}
+    assert {(s.start, s.end) for s in roles["CONTENT"]} == contents
+    cues = {(s.cue.start, s.cue.end) for s in doc.statements}
+    assert {(s.start, s.end) for s in roles["CUE"]} == cues  # "وأضاف" -> "أضاف": the proclitic is left out
+
+
+def test_every_subword_of_a_span_word_is_labelled(tok):
+    doc = annotated_article()
+    enc, labels, _, _ = gold_roundtrip(doc, tok)
+    for i in range(1, len(enc)):
+        if enc.word_ids[i] == enc.word_ids[i - 1]:  # a continuation subword
+            assert (labels.ner[i] == 0) == (labels.ner[i - 1] == 0)
+
+
+def test_proclitic_label_only_on_span_starts(tok):
+    doc = annotated_article()
+    enc, labels, _, _ = gold_roundtrip(doc, tok)
+    marked = [i for i, p in enumerate(labels.proclitics) if p != IGNORE]
+    assert marked and all(labels.proclitics[i] in (0, 1, 2) for i in marked)
+    k = next(i for i in marked if labels.proclitics[i] == 1)
+    assert doc.text[enc.starts[k]] in "وفبلك"
+
+
+def test_conll_convention_ignores_proclitics(tok):
+    doc = annotated_article()
+    enc = encode_text(doc.text, tok, NormalizerConfig())
+    labels = align_labels(doc, enc, whole_token_entities=True)
+    assert set(labels.proclitics) == {IGNORE}
+
+
+@pytest.mark.parametrize("n,size,overlap", [(10, 32, 8), (100, 30, 10), (257, 64, 16), (33, 32, 0)])
+def test_windows_cover_every_token_once(n, size, overlap):
+    windows = make_windows(n, size, overlap)
+    covered = [0] * n
+    for w in windows:
+        assert 0 <= w.start <= w.core_start <= w.core_end <= w.end <= n and w.end - w.start <= size
+        for i in range(w.core_start, w.core_end):
+            covered[i] += 1
+    assert covered == [1] * n
+
+
+def test_long_document_over_three_windows_decodes_like_gold(tok):
+    doc = annotated_article(repeat=4)
+    enc = encode_text(doc.text, tok, NormalizerConfig())
+    windows = make_windows(len(enc), 30, 8)
+    assert len(windows) > 3
+    labels = align_labels(doc, enc)
+    gold = one_hot(labels.ner, len(NER_LABELS))
+    # each window sees only its slice; merging must restore the document
+    merged = merge_windows([gold[w.start:w.end] for w in windows], windows)
+    assert np.array_equal(merged, gold)
+    ents = decode_spans(merged, NER_LABELS, enc, doc.text)
+    assert [(e.start, e.end) for e in ents] == [(e.start, e.end) for e in doc.entities]
+
+
+def test_viterbi_never_emits_stray_inside_tag():
+    labels = NER_LABELS
+    lp = np.log(np.full((4, len(labels)), 0.01))
+    lp[:, labels.index("I-PERS")] = np.log(0.9)  # the argmax alone would give I- I- I- I-
+    tags = viterbi(lp, labels)
+    assert tags[0] != "I-PERS"
+    for a, b in zip(tags, tags[1:]):
+        assert not b.startswith("I-") or a[2:] == b[2:]

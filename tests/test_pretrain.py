@@ -1,0 +1,77 @@
+"""Pretraining: a tiny config pretrains, is interrupted, resumes, and ends with the same weights."""
+
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from qawl.config import load_config
+from qawl.pretrain import PretrainConfig, WholeWordMasker, export_encoder, pretrain
+from qawl.tokenizer import load_tokenizer
+from tiny import REPO, build_tokenizer, write_raw_corpus
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pretrain")
+    corpus = write_raw_corpus(root / "raw.txt.gz")
+    tok = build_tokenizer(root / "tok")
+    return root, corpus, tok
+
+
+def _cfg(root, corpus, tok, name, **kw):
+    overrides = {"corpus": str(corpus), "tokenizer_dir": str(tok), "output_dir": str(root / name)}
+    overrides.update({k: str(v) for k, v in kw.items()})
+    return load_config(PretrainConfig, REPO / "configs" / "pretrain-smoke.yaml", overrides)
+
+
+def _weights(root, name):
+    return load_file(str(root / name / "checkpoint" / "model.safetensors"))
+
+
+def test_resume_after_interruption_gives_same_weights(setup):
+    root, corpus, tok = setup
+    torch.set_num_threads(1)
+    full = pretrain(_cfg(root, corpus, tok, "full"))
+    assert full["step"] == 8
+    first = pretrain(_cfg(root, corpus, tok, "cut", stop_after=5))  # "killed" after 5 steps
+    assert first["step"] == 5
+    resumed = pretrain(_cfg(root, corpus, tok, "cut"))
+    assert resumed["step"] == 8 and resumed["sequences"] == full["sequences"]
+    a, b = _weights(root, "full"), _weights(root, "cut")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+    assert math.isfinite(full["heldout_loss_final"])
+
+
+def test_export_keeps_mlm_head_and_reloads(setup, tmp_path):
+    root, corpus, tok = setup
+    cfg = _cfg(root, corpus, tok, "full")
+    if not (root / "full" / "checkpoint").exists():
+        pretrain(cfg)
+    out = export_encoder(cfg, tmp_path / "enc")
+    from transformers import BertForMaskedLM
+
+    mlm = BertForMaskedLM.from_pretrained(out)
+    trained = _weights(root, "full")
+    assert torch.allclose(mlm.cls.predictions.bias, trained["mlm.cls.predictions.bias"])
+    assert len(load_tokenizer(out)) == mlm.config.vocab_size
+
+
+def test_whole_word_masking_masks_whole_words(setup):
+    _, _, tok_dir = setup
+    tok = load_tokenizer(tok_dir)
+    masker = WholeWordMasker(tok, mask_prob=0.3)
+    import numpy as np
+
+    ids = [tok("وزارة الصحة والمستشفيات الحكومية", add_special_tokens=False)["input_ids"]]
+    batch, labels = masker(ids, np.random.default_rng(0))
+    masked = (labels[0] != -100).tolist()
+    pieces = tok.convert_ids_to_tokens(ids[0])
+    # a continuation piece is masked exactly when the piece before it is
+    for i in range(1, len(pieces)):
+        if pieces[i].startswith("##"):
+            assert masked[i + 1] == masked[i]  # +1: [CLS]
+    assert any(masked)
