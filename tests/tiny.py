@@ -97,3 +97,22 @@ def build_tokenizer(directory: Path) -> Path:
     tok.save_pretrained(directory)
     NormalizerConfig().save(directory)
     return directory
+
+
+def build_tiny_model(root: Path, epochs: int = 12, **overrides) -> Path:
+    """Train configs/smoke.yaml on invented articles for a few seconds; returns the saved model directory."""
+    from qawl.config import load_config
+    from qawl.corpus import write_jsonl
+    from qawl.train import TrainConfig, train
+
+    root.mkdir(parents=True, exist_ok=True)
+    docs = [annotated_article(f"d{i}", repeat=1 + i % 3) for i in range(6)]
+    write_jsonl(docs, root / "train.jsonl")
+    write_jsonl(docs[:2], root / "dev.jsonl")
+    tok = build_tokenizer(root / "tok")
+    values = {"output_dir": str(root / "run"), "model_dir": str(root / "model"),
+              "random_encoder.tokenizer_dir": str(tok), "quotes_train": str(root / "train.jsonl"),
+              "quotes_dev": str(root / "dev.jsonl"), "epochs": str(epochs), "patience": str(epochs)}
+    values.update({k: str(v) for k, v in overrides.items()})
+    train(load_config(TrainConfig, REPO / "configs" / "smoke.yaml", values))
+    return root / "model"

@@ -5,7 +5,7 @@ words after the cue up to a comma, a complementizer (أن / إن), a colon, a qu
 preposition; the content runs from the complementizer or the quotation to the end of the sentence or the
 closing quote. A title line "X: ..." or "X يؤكد ..." is a headline statement. Names are resolved by a few
 rules (strip titles, look the mention up elsewhere in the article, carry the last speaker on for "وأضاف").
-No entities: the baseline is gazetteer-free and makes no NER claims. Deliberately simple; keep it so.
+Entities come from gazetteer-free trigger rules (qawl.baseline_entities). Deliberately simple; keep it so.
 
     from qawl.baseline import RuleBasedExtractor
     doc = RuleBasedExtractor()("قال الوزير إن المحادثات ستستأنف.")
@@ -14,70 +14,40 @@ No entities: the baseline is gazetteer-free and makes no NER claims. Deliberatel
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
+from qawl.baseline_entities import Word, forms, trigger_entities, words_of
 from qawl.document import Document, Span, Statement
-from qawl.normalize import NormalizerConfig, is_punct, normalize_fast
+from qawl.normalize import is_punct
 from qawl.sentences import split_sentences
 
-# Lookup form: no diacritics or tatweel, one alef, one taa marbuta. Yaa is kept apart: on unifying it,
-# the preposition على would read as the name علي.
-LOOKUP = NormalizerConfig(unify_alef=True, unify_taa_marbuta=True, space_punctuation=False, space_digits=False)
-
-
-def _forms(*groups: str) -> frozenset[str]:
-    return frozenset(w for g in groups for w in g.split())
-
-
-SAY = _forms("قال قالت قالوا قالا يقول تقول يقولون", "اكد اكدت اكدوا يؤكد تؤكد يؤكدون",
+SAY = forms("قال قالت قالوا قالا يقول تقول يقولون", "اكد اكدت اكدوا يؤكد تؤكد يؤكدون",
              "اشار اشارت اشاروا يشير تشير", "اوضح اوضحت اوضحوا يوضح توضح", "صرح صرحت صرحوا يصرح تصرح",
              "اعلن اعلنت اعلنوا يعلن تعلن", "اعترف اعترفت اعترفوا يعترف تعترف",
              "نفى نفي نفت نفوا ينفي تنفي", "افاد افادت افادوا يفيد تفيد", "اضاف اضافت اضافوا يضيف تضيف",
              "ذكر ذكرت ذكروا", "تابع تابعت", "شدد شددت يشدد تشدد", "اعتبر اعتبرت يعتبر تعتبر",
              "لفت لفتت", "حذر حذرت يحذر تحذر", "كتب كتبت", "ابان ابانت", "المح المحت")
-ABOUT = _forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف")  # content may start at عن
-REQUEST = _forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب")  # content may start at إلى / بـ
+ABOUT = forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف")  # content may start at عن
+REQUEST = forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب")  # content may start at إلى / بـ
 # Participles continue the sentence's speaker: "..., مضيفا أن ..." has no speaker mention of its own.
-PARTICIPLE = _forms("قائلا قائله مؤكدا مؤكده مشيرا مشيره موضحا موضحه مضيفا مضيفه معتبرا معتبره",
+PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مشيره موضحا موضحه مضيفا مضيفه معتبرا معتبره",
                     "لافتا لافته مشددا مشدده محذرا محذره نافيا نافيه داعيا داعيه مطالبا مطالبه كاشفا كاشفه",
                     "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
-ACCORDING = _forms("بحسب حسب وفقا وفق نقلا")
-COMPLEMENTIZERS = _forms("ان انه انها انهم انهما اننا انني اني بان بانه بانها بانهم")
-THEN_THAT = _forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
-SPEAKER_STOPS = _forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
+ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
+COMPLEMENTIZERS = forms("ان انه انها انهم انهما اننا انني اني بان بانه بانها بانهم")
+THEN_THAT = forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
+SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
                        "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما")
-TITLES = _forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
+TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
                 "عضو النائب المبعوث مبعوث المندوب مندوب ممثل الجنرال العقيد اللواء العميد المرشح رئيسه",
                 "د دكتور المهندس م")
-ANONYMOUS = _forms("مصادر مصدر شهود وسائل تقارير مسؤولون مسؤولين ناشطون ناشطين مراقبون محللون خبراء سكان",
+ANONYMOUS = forms("مصادر مصدر شهود وسائل تقارير مسؤولون مسؤولين ناشطون ناشطين مراقبون محللون خبراء سكان",
                    "مسؤول المسؤول دبلوماسيون شاهد شاهده الرجل رجل المراه امراه مراسل ناشط احد")
 PROCLITICS = "وف"
 QUOTE_OPEN = "\"“«„”"
 QUOTE_CLOSE = {"«": "»"}  # any of ” “ " closes the others: scraped news mixes them freely
 MAX_SPEAKER_WORDS = 10
 MAX_LOOKAHEAD = 10  # words between a speaker and its complementizer ("في تصريحات سابقة، إنّ")
-
-
-@dataclass(frozen=True)
-class Word:
-    start: int
-    end: int
-    form: str  # lookup form
-
-
-def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
-    """Runs of non-space, non-punctuation characters in text[start:end] (diacritics stay in their word)."""
-    end = len(text) if end is None else end
-    out, begin = [], None
-    for i in range(start, end + 1):
-        boundary = i == end or text[i].isspace() or is_punct(text[i])
-        if boundary and begin is not None:
-            out.append(Word(begin, i, normalize_fast(text[begin:i], LOOKUP)))
-            begin = None
-        elif not boundary and begin is None:
-            begin = i
-    return out
 
 
 def _cue_class(form: str) -> tuple[str, int] | None:
@@ -203,7 +173,7 @@ class RuleBasedExtractor:
             doc = item if isinstance(item, Document) else Document(id=str(n + 1), text=item)
             meta = dict(doc.meta)
             meta["qawl"] = {"model": self.name}
-            yield Document(doc.id, doc.text, meta, (), self.statements(doc.text))
+            yield Document(doc.id, doc.text, meta, trigger_entities(doc.text), self.statements(doc.text))
 
     def statements(self, text: str) -> list[Statement]:
         state = _DocState(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from qawl.document import ENTITY_LABELS, STATEMENT_KINDS, Document, Entity, Span
-from qawl.labels import NER_LABELS, OUTSIDE
+from qawl.labels import NER_LABELS
 
 ROLE_KEYS = ("content", "cue", "speaker", "medium")
 _VALID_TAGS = frozenset(NER_LABELS)

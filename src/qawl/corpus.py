@@ -7,7 +7,9 @@ corpora byte for byte.
 
 CoNLL alignment policy: a CoNLL sentence becomes a Document whose text is its tokens joined by single spaces;
 going back, a token is tagged when an entity overlaps it (`conll_tags`), so entities that cover part of a
-token widen to whole tokens.
+token widen to whole tokens. An I- tag that does not continue a chunk of its type opens an entity (conlleval's
+reading, which ANERcorp's published counts use); it is a warning, an error only with `strict=True`, and its
+token index is kept in `meta["stray_i"]` so that writing the sentence back reproduces the file.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from qawl.checks import error_record_message, schema_problems, span_problems, tag_problem
+from qawl.checks import schema_problems, span_problems, tag_problem
 from qawl.document import Document, Entity, Span
 from qawl.errors import CorpusError
 from qawl.labels import OUTSIDE, bio_to_spans
@@ -180,7 +182,7 @@ def _conll_records(path: str) -> Iterator[Record]:
                 line = raw.decode("utf-8", "replace")
                 bad = f"invalid UTF-8 at byte {exc.start} ({raw[exc.start:exc.start + 4]!r})"
                 errors.append(CorpusError(path, lineno, bad, str(number + 1)))
-            if not line.strip():
+            if not line.strip() or line.startswith("-DOCSTART-"):  # CoNLL-2003 document markers end a sentence
                 if rows or errors:
                     yield flush()
                 continue

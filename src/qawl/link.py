@@ -41,8 +41,8 @@ def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list
         return []
     c = torch.tensor([[s.first, s.last] for s in contents], dtype=torch.long, device=hidden.device)
     q = torch.tensor([[s.first, s.last] for s in candidates], dtype=torch.long, device=hidden.device).view(-1, 2)
-    with torch.inference_mode():
-        scores = linker(hidden, c, q, role).float().cpu()  # (N, M + 1)
+    with torch.no_grad():
+        scores = linker(hidden, c, q, role).float().cpu().clone()  # (N, M + 1)
     c, q = c.cpu(), q.cpu()
     if len(candidates):
         gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])

@@ -158,7 +158,7 @@ def score(gold: Sequence[Document], pred: Sequence[Document], *, gold_format: st
             counts.update(st_counts)
             st_errors += st_errs
         per_doc.append(counts)
-    keys = sorted({k for c in per_doc for k in c})
+    keys = list(dict.fromkeys(k for c in per_doc for k in c))  # first-seen order: PERS ORG LOC MISC, kinds
     widths = {k: next(len(c[k]) for c in per_doc if k in c) for k in keys}
     matrices = {k: np.array([c.get(k, (0,) * widths[k]) for c in per_doc], dtype=np.float64).reshape(-1, widths[k])
                 for k in keys}

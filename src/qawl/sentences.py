@@ -7,7 +7,7 @@ Rules, in the order they are applied:
   a bracket, another terminator or the end (so never in 3.5, 1.000 or rt.com), and not after an abbreviation
   (a single letter such as د. or J., a Latin title such as Dr., or a list number at the start of a sentence);
 - a run of terminators stays together ("؟!", "..."), and a closing quotation mark after a terminator stays
-  with the sentence it closes.
+  with the sentence it closes (also one whose opening mark is not on the line).
 Quotation marks are matched by family (“” „, «», "), so reversed pairs common in Arabic text (”...“, »...«)
 still open and close.
 """
@@ -101,7 +101,9 @@ def _last_visible(text: str, i: int) -> str:
 
 
 def _extend(text: str, end: int) -> int:
-    """Past further terminators and closing brackets, so "؟!", "..." and ".)" stay together."""
-    while end < len(text) and (text[end] in TERMINATORS or text[end] in _CLOSING_BRACKETS):
+    """Past further terminators, closing brackets and quote marks right after the terminator, so "؟!", "...",
+    ".)" and a closing mark whose opening is not on this line (.» after a line break) stay together."""
+    while end < len(text) and (text[end] in TERMINATORS or text[end] in _CLOSING_BRACKETS
+                               or text[end] in _QUOTE_FAMILY):
         end += 1
     return end

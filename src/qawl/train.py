@@ -23,7 +23,7 @@ from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config, to_dict
 from qawl.corpus import read_documents
 from qawl.document import Document
-from qawl.evaluation import score_predictions
+from qawl.metrics import evaluate
 from qawl.link import LinkSettings, words
 from qawl.model import QawlModel
 from qawl.normalize import NormalizerConfig
@@ -113,7 +113,7 @@ def compute_loss(model, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, di
     }
     loss = parts["ner"] + cfg.role_loss_weight * parts["roles"] + parts["proclitics"] \
         + cfg.link_loss_weight * parts["links"]
-    return loss, {k: float(v) for k, v in parts.items()}
+    return loss, {k: float(v.detach()) for k, v in parts.items()}
 
 
 def build_model(cfg: TrainConfig) -> tuple[QawlModel, object, NormalizerConfig]:
@@ -218,9 +218,9 @@ def train(cfg: TrainConfig) -> dict:
             steps_this_run += 1
             bar.update(1)
             if state["step"] % 10 == 0 and accelerator.is_main_process:
-                bar.set_postfix(loss=f"{float(loss):.3f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}")
                 with open(log_path, "a") as f:
-                    f.write(json.dumps({"step": state["step"], "epoch": state["epoch"], "loss": float(loss),
+                    f.write(json.dumps({"step": state["step"], "epoch": state["epoch"], "loss": loss.item(),
                                         **parts}) + "\n")
             if state["step"] % cfg.checkpoint_every == 0:
                 state["seconds"] = time.time() - t0
@@ -267,17 +267,16 @@ def train(cfg: TrainConfig) -> dict:
 
 
 def evaluate_split(extractor: Extractor, conll_docs: list[Document], dev_docs: list[Document]) -> dict:
+    """Model-selection figures, computed by the same metrics as `qawl evaluate` (no bootstrap here)."""
     scores: dict[str, float] = {}
     if conll_docs:
-        pred = list(extractor.pipe(conll_docs, batch_size=64))
-        s = score_predictions(conll_docs, pred, conll=True)
-        scores["anercorp_heldout.entity_f1"] = s["entities"]["micro"]["f1"]
+        r = evaluate(conll_docs, extractor.pipe(conll_docs, batch_size=64), gold_format="conll", n_resamples=0)
+        scores["anercorp_heldout.entity_f1"] = r["entities"]["seqeval"]["micro"]["f1"]
     if dev_docs:
-        pred = list(extractor.pipe(dev_docs, batch_size=16))
-        s = score_predictions(dev_docs, pred, conll=False)
-        scores["dev.entity_f1"] = s["entities"]["micro"]["f1"]
-        st = s["statements"]
+        r = evaluate(dev_docs, extractor.pipe(dev_docs, batch_size=16), gold_format="jsonl", n_resamples=0)
+        scores["dev.entity_f1"] = r["entities"]["seqeval"]["micro"]["f1"]
+        st = r["statements"]
         scores["dev.content_f1"] = st["content_overlap"]["f1"]
         scores["dev.statement_f1"] = st["statement"]["f1"]
-        scores["dev.speaker_accuracy"] = st["speaker_accuracy"]
+        scores["dev.speaker_accuracy"] = st["speaker_accuracy"]["accuracy"]
     return {k: round(float(v), 4) for k, v in scores.items() if v is not None and not math.isnan(v)}
