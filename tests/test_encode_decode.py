@@ -5,7 +5,7 @@ import pytest
 
 from qawl.decode import decode_spans, merge_windows, viterbi
 from qawl.encode import IGNORE, align_labels, encode_text, make_windows
-from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.normalize import NormalizerConfig
 from qawl.tokenizer import load_tokenizer
 from tiny import annotated_article, build_tokenizer
@@ -28,8 +28,10 @@ def gold_roundtrip(doc, tok):
     labels = align_labels(doc, enc)
     procl = one_hot([max(p, 0) for p in labels.proclitics], 3)
     ents = decode_spans(one_hot(labels.ner, len(NER_LABELS)), NER_LABELS, enc, doc.text, procl)
-    roles = {role: decode_spans(one_hot([r[k] for r in labels.roles], 3), ROLE_TAGS, enc, doc.text, procl)
-             for k, role in enumerate(ROLES)}
+    roles = {}
+    for k, role in enumerate(ROLE_LAYERS):
+        roles.setdefault(role, []).extend(
+            decode_spans(one_hot([r[k] for r in labels.roles], 3), ROLE_TAGS, enc, doc.text, procl))
     return enc, labels, ents, roles
 
 

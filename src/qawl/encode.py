@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qawl.document import Document
-from qawl.labels import NER_LABELS, OUTSIDE, PROCLITICS, ROLE_TAGS, ROLES, label2id
+from qawl.labels import NER_LABELS, OUTSIDE, PROCLITICS, ROLE_LAYERS, ROLE_TAGS, ROLES, label2id
 from qawl.normalize import NormalizerConfig, normalize
 
 IGNORE = -100
@@ -96,9 +96,12 @@ def span_token_range(enc: EncodedText, start: int, end: int) -> tuple[int, int] 
 
 
 def proclitics_left_out(text: str, word_start: int, span_start: int) -> int | None:
-    """How many proclitic letters lie between a word's start and a span's start (None: not proclitics)."""
+    """How many proclitic characters lie between a word's start and a span's start (None: not proclitics)."""
     n = span_start - word_start
-    if 0 <= n <= MAX_PROCLITICS and all(c in PROCLITICS for c in text[word_start:span_start]):
+    stretch = text[word_start:span_start]
+    # a tatweel may join a proclitic to a foreign word: "لـCNN" -> "CNN"
+    if 0 <= n <= MAX_PROCLITICS and all(c in PROCLITICS or c == "\u0640" for c in stretch) \
+            and (not stretch or stretch[0] in PROCLITICS):
         return n
     return None
 
@@ -106,7 +109,7 @@ def proclitics_left_out(text: str, word_start: int, span_start: int) -> int | No
 @dataclass
 class TokenLabels:
     ner: list[int]
-    roles: list[list[int]]  # (T, len(ROLES))
+    roles: list[list[int]]  # (T, len(ROLE_LAYERS))
     proclitics: list[int]  # number of proclitics left out, at a span's first token; IGNORE elsewhere
 
 
@@ -115,7 +118,7 @@ def align_labels(doc: Document, enc: EncodedText, whole_token_entities: bool = F
     proclitic labels are IGNORE: they say nothing about where an article-style span starts."""
     n = len(enc)
     ner = [NER_IDS[OUTSIDE]] * n
-    roles = [[ROLE_IDS[OUTSIDE]] * len(ROLES) for _ in range(n)]
+    roles = [[ROLE_IDS[OUTSIDE]] * len(ROLE_LAYERS) for _ in range(n)]
     procl = [IGNORE] * n
 
     def mark_start(first: int, span_start: int) -> None:
@@ -137,19 +140,22 @@ def align_labels(doc: Document, enc: EncodedText, whole_token_entities: bool = F
             ner[i] = NER_IDS[f"I-{ent.label}"]
         mark_start(first, ent.start)
 
-    for r, role in enumerate(ROLES):
+    for role in ROLES:
+        layers = [k for k, name in enumerate(ROLE_LAYERS) if name == role]
         spans = {(getattr(s, role.lower()).start, getattr(s, role.lower()).end)
                  for s in doc.statements if getattr(s, role.lower()) is not None}
-        # nested spans of one role cannot share a BIO layer: the longer (outer) span wins
-        for start, end in sorted(spans, key=lambda se: se[0] - se[1]):
+        # spans of one role that overlap go to the next layer of that role (outer spans first);
+        # what still overlaps after the last layer is dropped
+        for start, end in sorted(spans, key=lambda se: (se[0] - se[1], se[0])):
             rng = span_token_range(enc, start, end)
             if rng is None:
                 continue
             first, last = rng
-            if any(roles[i][r] != ROLE_IDS[OUTSIDE] for i in range(first, last + 1)):
-                continue
-            roles[first][r] = ROLE_IDS["B"]
-            for i in range(first + 1, last + 1):
-                roles[i][r] = ROLE_IDS["I"]
-            mark_start(first, start)
+            for r in layers:
+                if all(roles[i][r] == ROLE_IDS[OUTSIDE] for i in range(first, last + 1)):
+                    roles[first][r] = ROLE_IDS["B"]
+                    for i in range(first + 1, last + 1):
+                        roles[i][r] = ROLE_IDS["I"]
+                    mark_start(first, start)
+                    break
     return TokenLabels(ner, roles, procl)

@@ -2,7 +2,7 @@
 
     input_ids (B, T) -> encoder -> hidden (B, T, H)
         classifier   -> ner_logits        (B, T, 9)        BIO over PERS/ORG/LOC/MISC
-        role_head    -> role_logits       (B, T, 4, 3)     one BIO layer per role (CUE SPEAKER CONTENT MEDIUM)
+        role_head    -> role_logits       (B, T, 5, 3)     BIO layers: CUE SPEAKER CONTENT MEDIUM, nested CONTENT
         proclitic_head -> proclitic_logits (B, T, 3)       proclitic letters a span leaves out (0, 1, 2)
     linker: for a content span and candidate cue/speaker/medium spans (or none), a pair score.
 
@@ -22,7 +22,7 @@ from torch import nn
 from transformers import BertConfig, BertModel
 
 from qawl.errors import ModelError
-from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 
 WEIGHTS_FILE = "model.safetensors"
 LINK_ROLES = ("CUE", "SPEAKER", "MEDIUM")  # what a content span is linked to
@@ -78,7 +78,7 @@ class QawlModel(nn.Module):
         h = config.hidden_size
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
         self.classifier = nn.Linear(h, len(NER_LABELS))
-        self.role_head = nn.Linear(h, len(ROLES) * len(ROLE_TAGS))
+        self.role_head = nn.Linear(h, len(ROLE_LAYERS) * len(ROLE_TAGS))
         self.proclitic_head = nn.Linear(h, 3)
         self.linker = SpanPairLinker(h)
 
@@ -93,7 +93,7 @@ class QawlModel(nn.Module):
         out = {
             "hidden": hidden,
             "ner_logits": self.classifier(x),  # (B, T, 9)
-            "role_logits": self.role_head(x).view(B, T, len(ROLES), len(ROLE_TAGS)),  # (B, T, 4, 3)
+            "role_logits": self.role_head(x).view(B, T, len(ROLE_LAYERS), len(ROLE_TAGS)),  # (B, T, 5, 3)
             "proclitic_logits": self.proclitic_head(x),  # (B, T, 3)
         }
         if links is not None:
@@ -147,9 +147,9 @@ class QawlModel(nn.Module):
         except (OSError, ValueError, json.JSONDecodeError) as exc:
             raise ModelError(f"{directory}/config.json: unreadable ({exc})") from None
         labels = [config.id2label[i] for i in range(len(config.id2label))] if config.id2label else []
-        if labels != NER_LABELS or config.to_dict().get("qawl_roles") != list(ROLES):
+        if labels != NER_LABELS or config.to_dict().get("qawl_roles") != list(ROLE_LAYERS):
             raise ModelError(f"{directory}/config.json: label maps are {labels or 'missing'}; a qawl model "
-                             f"needs id2label {NER_LABELS} and qawl_roles {list(ROLES)}")
+                             f"needs id2label {NER_LABELS} and qawl_roles {list(ROLE_LAYERS)}")
         model = cls(config)
         weights = directory / WEIGHTS_FILE
         if weights.exists():
@@ -179,7 +179,7 @@ class QawlModel(nn.Module):
 def _qawl_config(config: BertConfig) -> BertConfig:
     config.id2label = dict(enumerate(NER_LABELS))
     config.label2id = {l: i for i, l in enumerate(NER_LABELS)}
-    config.qawl_roles = list(ROLES)
+    config.qawl_roles = list(ROLE_LAYERS)
     config.qawl_role_tags = list(ROLE_TAGS)
     config.architectures = ["QawlModel"]
     return config

@@ -24,7 +24,7 @@ from qawl.decode import decode_spans, merge_windows
 from qawl.document import Document, Entity
 from qawl.encode import EncodedText, Window, encode_text, make_windows
 from qawl.errors import ModelError
-from qawl.labels import NER_LABELS, ROLE_TAGS, ROLES
+from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.link import LinkSettings, build_statements
 from qawl.model import QawlModel
 from qawl.normalize import NormalizerConfig
@@ -168,8 +168,10 @@ class Extractor:
         procl = merged["proclitic_logits"]
         entities = [Entity(s.start, s.end, s.label, doc.text[s.start:s.end], round(s.score, 4))
                     for s in decode_spans(merged["ner_logits"], NER_LABELS, enc, doc.text, procl)]
-        role_spans = {role: decode_spans(merged["role_logits"][:, r, :], ROLE_TAGS, enc, doc.text, procl)
-                      for r, role in enumerate(ROLES)}
+        role_spans: dict[str, list] = {}
+        for r, role in enumerate(ROLE_LAYERS):
+            spans = decode_spans(merged["role_logits"][:, r, :], ROLE_TAGS, enc, doc.text, procl)
+            role_spans.setdefault(role, []).extend(spans)
         hidden = torch.from_numpy(merged["hidden"]).to(self.device)
         linker = self.model.linker
         statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link)

@@ -10,7 +10,7 @@ from datasets import Dataset
 
 from qawl.document import Document
 from qawl.encode import IGNORE, align_labels, encode_text, make_windows, span_token_range
-from qawl.labels import ROLES
+from qawl.labels import ROLE_LAYERS
 from qawl.model import LINK_ROLES
 from qawl.normalize import NormalizerConfig
 
@@ -55,9 +55,9 @@ def window_examples(doc: Document, tokenizer, norm: NormalizerConfig, max_length
         examples.append({
             "input_ids": [tokenizer.cls_token_id] + enc.input_ids[sl] + [tokenizer.sep_token_id],
             "ner": [IGNORE] + labels.ner[sl] + [IGNORE],
-            "roles": [[IGNORE] * len(ROLES)] + (labels.roles[sl] if has_roles
-                                                 else [[IGNORE] * len(ROLES)] * (w.end - w.start))
-                     + [[IGNORE] * len(ROLES)],
+            "roles": [[IGNORE] * len(ROLE_LAYERS)] + (labels.roles[sl] if has_roles
+                                                 else [[IGNORE] * len(ROLE_LAYERS)] * (w.end - w.start))
+                     + [[IGNORE] * len(ROLE_LAYERS)],
             "proclitics": [IGNORE] + labels.proclitics[sl] + [IGNORE],
             "links": links,
         })
@@ -98,7 +98,7 @@ def collate(rows: list[dict], pad_id: int) -> dict:
     ids = torch.full((B, width), pad_id, dtype=torch.long)
     mask = torch.zeros((B, width), dtype=torch.long)
     ner = torch.full((B, width), IGNORE, dtype=torch.long)
-    roles = torch.full((B, width, len(ROLES)), IGNORE, dtype=torch.long)
+    roles = torch.full((B, width, len(ROLE_LAYERS)), IGNORE, dtype=torch.long)
     procl = torch.full((B, width), IGNORE, dtype=torch.long)
     links = []
     for b, r in enumerate(rows):
