@@ -218,5 +218,7 @@ def test_compare_identical_systems_differ_by_nothing():
 
 def test_empty_input_gives_zero_scores_not_errors():
     r = evaluate([], [], n_resamples=10)
-    assert r["statements"] == {} or r["entities"]["seqeval"]["micro"]["f1"] == 0.0
+    assert r["entities"]["seqeval"]["micro"]["f1"] == 0.0 and r["entities"]["seqeval"]["micro"]["f1_ci"] is None
+    assert r["statements"]["content_overlap"]["f1"] == 0.0 and set(r["statements"]["by_kind"]) == {
+        "direct", "indirect", "partial", "headline"}
     assert r["meta"]["n_documents"] == 0

@@ -99,8 +99,11 @@ def build_tokenizer(directory: Path) -> Path:
     return directory
 
 
-def build_tiny_model(root: Path, epochs: int = 12, **overrides) -> Path:
-    """Train configs/smoke.yaml on invented articles for a few seconds; returns the saved model directory."""
+def build_tiny_model(root: Path, epochs: int = 12, tokenizer_dir: Path | None = None, **overrides) -> Path:
+    """Train configs/smoke.yaml on invented articles for a few seconds; returns the saved model directory.
+
+    WordPiece training assigns ids in a different order on every run, so runs that must compare weights
+    share one `tokenizer_dir`."""
     from qawl.config import load_config
     from qawl.corpus import write_jsonl
     from qawl.train import TrainConfig, train
@@ -109,7 +112,7 @@ def build_tiny_model(root: Path, epochs: int = 12, **overrides) -> Path:
     docs = [annotated_article(f"d{i}", repeat=1 + i % 3) for i in range(6)]
     write_jsonl(docs, root / "train.jsonl")
     write_jsonl(docs[:2], root / "dev.jsonl")
-    tok = build_tokenizer(root / "tok")
+    tok = tokenizer_dir or build_tokenizer(root / "tok")
     values = {"output_dir": str(root / "run"), "model_dir": str(root / "model"),
               "random_encoder.tokenizer_dir": str(tok), "quotes_train": str(root / "train.jsonl"),
               "quotes_dev": str(root / "dev.jsonl"), "epochs": str(epochs), "patience": str(epochs)}

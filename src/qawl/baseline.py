@@ -5,6 +5,7 @@ words after the cue up to a comma, a complementizer (أن / إن), a colon, a qu
 preposition; the content runs from the complementizer or the quotation to the end of the sentence or the
 closing quote. A title line "X: ..." or "X يؤكد ..." is a headline statement. Names are resolved by a few
 rules (strip titles, look the mention up elsewhere in the article, carry the last speaker on for "وأضاف").
+No medium is predicted.
 Entities come from gazetteer-free trigger rules (qawl.baseline_entities). Deliberately simple; keep it so.
 
     from qawl.baseline import RuleBasedExtractor
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from qawl.baseline_entities import Word, forms, trigger_entities, words_of
+from qawl.baseline_entities import (ANONYMOUS, COMPLEMENTIZERS, PERSON_TITLES, Word, forms, is_al_word, name_end,
+                                     trigger_entities, words_of)
 from qawl.document import Document, Span, Statement
 from qawl.normalize import is_punct
 from qawl.sentences import split_sentences
@@ -33,21 +35,22 @@ PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مش�
                     "لافتا لافته مشددا مشدده محذرا محذره نافيا نافيه داعيا داعيه مطالبا مطالبه كاشفا كاشفه",
                     "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
 ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
-COMPLEMENTIZERS = forms("ان انه انها انهم انهما اننا انني اني بان بانه بانها بانهم")
 THEN_THAT = forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
 SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
                        "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
                 "عضو النائب المبعوث مبعوث المندوب مندوب ممثل الجنرال العقيد اللواء العميد المرشح رئيسه",
-                "د دكتور المهندس م")
-ANONYMOUS = forms("مصادر مصدر شهود وسائل تقارير مسؤولون مسؤولين ناشطون ناشطين مراقبون محللون خبراء سكان",
-                   "مسؤول المسؤول دبلوماسيون شاهد شاهده الرجل رجل المراه امراه مراسل ناشط احد")
+                "د دكتور المهندس م") | PERSON_TITLES
 PROCLITICS = "وف"
 QUOTE_OPEN = "\"“«„”"
 QUOTE_CLOSE = {"«": "»"}  # any of ” “ " closes the others: scraped news mixes them freely
 MAX_SPEAKER_WORDS = 10
 MAX_LOOKAHEAD = 10  # words between a speaker and its complementizer ("في تصريحات سابقة، إنّ")
+
+# A statement found by the rules: content, cue, speaker, kind, and whether the content is a quotation.
+Found = tuple[Span, "Span | None", "Span | None", str, bool]
+Hit = "tuple[Found, int] | None"  # the statement and the index of the first word after it
 
 
 def _cue_class(form: str) -> tuple[str, int] | None:
@@ -88,6 +91,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def statement_kind(content: str, quoted: bool) -> str:
+    """direct for a quotation, partial for a paraphrase holding quoted words, else indirect."""
     if quoted:
         return "direct"
     return "partial" if any(c in content for c in QUOTE_OPEN + "»") else "indirect"
@@ -111,32 +115,31 @@ class _DocState:
         if not ws or any(w.form in ANONYMOUS for w in ws[:3]):  # "مصادر مطلعة", "العديد من وسائل الإعلام"
             return None
         forms = [w.form for w in ws]
-        if any(w.form in TITLES for w in ws):
-            # "وزير الخارجية الروسي سيرغي لافروف", "مساعد رئيس المجلس الدكتور يحيى بن عبدالله": the name is
-            # the trailing run of words after the last title or ال-word.
-            k = len(ws)
-            while k > 0 and not ws[k - 1].form.startswith("ال") and ws[k - 1].form not in TITLES:
-                k -= 1
-            if k < len(ws):
-                return self.text[ws[k].start:ws[-1].end]
+        titles = [n for n, w in enumerate(ws) if w.form in TITLES]
+        if titles:
+            # "وزير الخارجية الروسي سيرغي لافروف", "مساعد رئيس المجلس الدكتور يحيى بن عبدالله": the name
+            # follows the last title and the ال-words that describe it.
+            j = titles[-1] + 1
+            while j < len(ws) and is_al_word(ws[j].form) and j - titles[-1] <= 3:
+                j += 1
+            k = name_end(self.text, ws, j) if j < len(ws) else j
+            if k > j:
+                return self.text[ws[j].start:ws[k - 1].end]
             return self._name_after(forms) or speaker.text
         if len(ws) == 1 and not forms[0].startswith("ال"):
             return self._name_ending(forms[0]) or speaker.text
         return speaker.text
 
     def _name_after(self, forms: list[str]) -> str | None:
-        """"الرئيس التركي" -> the words without ال that follow "الرئيس التركي" elsewhere in the article."""
+        """"الرئيس التركي" -> the name that follows "الرئيس التركي" elsewhere in the article (the longest)."""
         n, best = len(forms), None
         for i in range(len(self.words) - n):
-            if [w.form for w in self.words[i:i + n]] != forms:
+            if [w.form for w in self.words[i:i + n]] != forms or not self._adjacent(self.words[i + n - 1],
+                                                                                   self.words[i + n]):
                 continue
-            j = i + n
-            while (j < len(self.words) and j - i - n < 3 and not self.words[j].form.startswith("ال")
-                   and self.words[j].form not in SPEAKER_STOPS | COMPLEMENTIZERS | SAY
-                   and self._adjacent(self.words[j - 1], self.words[j])):
-                j += 1
-            if j > i + n and (best is None or j - i - n > best[1] - best[0]):
-                best = (self.words[i + n].start, self.words[j - 1].end)
+            k = name_end(self.text, self.words, i + n)
+            if k > i + n and (best is None or k - i - n > best[2]):
+                best = (self.words[i + n].start, self.words[k - 1].end, k - i - n)
         return None if best is None else self.text[best[0]:best[1]]
 
     def _name_ending(self, form: str) -> str | None:
@@ -148,7 +151,7 @@ class _DocState:
             k = i
             while (k > 0 and i - k < 2 and not self.words[k - 1].form.startswith("ال")
                    and self.words[k - 1].form not in TITLES | SPEAKER_STOPS | SAY
-                   and _cue_class(self.words[k - 1].form) is None and self._adjacent(self.words[k - 1], w if k == i else self.words[k])):
+                   and _cue_class(self.words[k - 1].form) is None and self._adjacent(self.words[k - 1], self.words[k])):
                 k -= 1
             # Only a run introduced by a title or an ال-word ("التركي رجب طيب أردوغان") is taken for a name.
             intro = self.words[k - 1].form if k > 0 else ""
@@ -179,7 +182,7 @@ class RuleBasedExtractor:
         state = _DocState(text)
         title_end = text.find("\n")
         has_title = title_end > 0 and text[title_end:].strip() != ""
-        found: list[tuple[Span, Span | None, Span | None, str, bool]] = []  # content, cue, speaker, kind...
+        found: list[Found] = []
         if has_title:
             found += self._headline(text, 0, title_end)
         for sent in split_sentences(text):
@@ -201,7 +204,7 @@ class RuleBasedExtractor:
             out.append(Statement(f"S{len(out) + 1}", content, cue, speaker, None, name, kind))
         return out
 
-    def _headline(self, text: str, start: int, end: int) -> list:
+    def _headline(self, text: str, start: int, end: int) -> list[Found]:
         """A title or sub-heading line: "X يؤكد أن ..." (speaker before the cue) or "X: ..." (no cue)."""
         colon = text.rfind(":", start, end)
         ws = words_of(text, start, end)
@@ -234,7 +237,7 @@ class RuleBasedExtractor:
         return (not text[line_start:sent.start].strip() and not text[sent.end:line_end].strip()
                 and text[sent.end - 1] not in ".!?؟…" and len(sent.text.split()) <= 16)
 
-    def _sentence(self, text: str, sent: Span) -> list:
+    def _sentence(self, text: str, sent: Span) -> list[Found]:
         ws = words_of(text, sent.start, sent.end)
         para_end = text.find("\n", sent.start)
         para_end = len(text) if para_end < 0 else para_end
@@ -251,10 +254,7 @@ class RuleBasedExtractor:
             i = hit[1]
         return found
 
-    def _gap(self, text: str, a: int, b: int) -> str:
-        return text[a:b]
-
-    def _verb(self, text, sent, ws, i, cls, para_end):
+    def _verb(self, text: str, sent: Span, ws: list[Word], i: int, cls: tuple[str, int], para_end: int) -> Hit:
         cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
         j = i + 1
         if cls[0] != "participle":
@@ -265,7 +265,7 @@ class RuleBasedExtractor:
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
         # Content start: the complementizer, an opening quote, or (for request/about verbs) the preposition.
         for k in range(j, min(len(ws), j + MAX_LOOKAHEAD) + 1):
-            before = self._gap(text, ws[k - 1].end, ws[k].start if k < len(ws) else sent.end)
+            before = text[ws[k - 1].end:ws[k].start if k < len(ws) else sent.end]
             quote = next((p for p, ch in enumerate(before) if ch in QUOTE_OPEN), None)
             open_at = ws[k - 1].end + quote if quote is not None else -1
             close = _closing(text, open_at, para_end) if quote is not None else None
@@ -286,7 +286,8 @@ class RuleBasedExtractor:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
         return None
 
-    def _content_to_end(self, text, sent, ws, k, cue, speaker, para_end):
+    def _content_to_end(self, text: str, sent: Span, ws: list[Word], k: int, cue: Span, speaker: Span | None,
+                        para_end: int) -> Hit:
         start = ws[k].start
         end = sent.end
         nxt = ws[k + 1].start if k + 1 < len(ws) else sent.end
@@ -310,7 +311,8 @@ class RuleBasedExtractor:
         content = Span.of(text, c0, c1)
         return (content, cue, speaker, statement_kind(content.text, False), False), self._next(ws, content.end)
 
-    def _according(self, text, sent, ws, i, cls, para_end):
+    def _according(self, text: str, sent: Span, ws: list[Word], i: int, cls: tuple[str, int],
+                   para_end: int) -> Hit:
         cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
         j = i + 1
         if j < len(ws) and ws[j].form == "ما":  # "بحسب ما ذكرت وكالة ..."

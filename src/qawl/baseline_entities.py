@@ -45,7 +45,11 @@ def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
 
 
 PERSON_TITLES = forms("الرئيس رئيس الوزير وزير الملك الامير امير الشيخ السيد السيده الدكتور د المستشار الجنرال",
-                      "العقيد اللواء العميد النائب المتحدث الناطق السفير المبعوث البابا الامام الرئيسه الوزيره")
+                      "العقيد اللواء العميد النائب المتحدث الناطق السفير المبعوث البابا الامام الرئيسه الوزيره",
+                      "المتحدثه الناطقه السفيره النائبه الدكتوره المستشاره")
+ANONYMOUS = forms("مصادر مصدر شهود وسائل تقارير مسؤولون مسؤولين ناشطون ناشطين مراقبون محللون خبراء سكان",
+                  "مسؤول المسؤول دبلوماسيون شاهد شاهده الرجل رجل المراه امراه مراسل ناشط احد نظيره نظيرته")
+COMPLEMENTIZERS = forms("ان انه انها انهم انهما اننا انني اني بان بانه بانها بانهم")
 NAME_LINKS = forms("بن بنت ابن ابو ابي ام عبد ال")  # inside a name: "يحيى بن عبدالله", "ابو مازن"
 SPEECH = forms("قال قالت اكد اكدت اضاف اضافت اوضح اوضحت اشار اشارت صرح صرحت")
 ORG_HEADS = forms("وزاره حزب حركه منظمه وكاله جامعه مجلس شركه هيئه جمعيه بنك مصرف صندوق جبهه اتحاد",
@@ -55,6 +59,11 @@ NOT_NAMES = forms("في من الى على عن مع ان انه انها ان �
                   "امس اليوم يوم خلال بعد قبل عند حيث او ثم كما ايضا بين منذ حتى وقال وقالت باسم")
 MAX_NAME_WORDS = 3
 MAX_ORG_WORDS = 4
+
+
+def is_al_word(form: str) -> bool:
+    """A word with the article (not الى / الذي / التي, which only look like one after alef unification)."""
+    return form.startswith("ال") and form not in NOT_NAMES
 
 
 def _bare(form: str) -> tuple[str, int]:
@@ -68,14 +77,19 @@ def _joined(text: str, a: Word, b: Word) -> bool:
     return text[a.end:b.start].isspace()
 
 
-def _name_run(text: str, ws: list[Word], i: int) -> int:
-    """End index (exclusive) of up to three name words from ws[i]: no ال, not a function word."""
+def name_end(text: str, ws: list[Word], i: int) -> int:
+    """End index (exclusive) of the name starting at ws[i]: up to three words without ال (with links such as
+    "بن"), then at most one ال-word as a family name ("سامي الحداد"); never a function word or a title."""
+    def ok(j: int) -> bool:
+        form = ws[j].form
+        return (not {form, _bare(form)[0]} & (NOT_NAMES | PERSON_TITLES | ANONYMOUS | SPEECH | COMPLEMENTIZERS)
+                and (j == i or _joined(text, ws[j - 1], ws[j])))
     j = i
-    while (j < len(ws) and j - i < MAX_NAME_WORDS + (ws[j].form in NAME_LINKS)
-           and ws[j].form not in NOT_NAMES and ws[j].form not in PERSON_TITLES
-           and (not ws[j].form.startswith("ال") or ws[j].form in NAME_LINKS)
-           and (j == i or _joined(text, ws[j - 1], ws[j]))):
+    while (j < len(ws) and j - i < MAX_NAME_WORDS + (ws[j].form in NAME_LINKS) and ok(j)
+           and (not ws[j].form.startswith("ال") or ws[j].form in NAME_LINKS)):
         j += 1
+    if i < j < len(ws) and ws[j].form.startswith("ال") and ok(j):
+        j += 1  # a family name with the article
     while j > i and ws[j - 1].form in NAME_LINKS:  # a name does not end on "بن"
         j -= 1
     return j
@@ -91,15 +105,18 @@ def trigger_entities(text: str) -> list[Entity]:
         hit = None
         if ws[i].form in PERSON_TITLES or form in PERSON_TITLES or form in SPEECH:
             j = i + 1
-            while j < len(ws) and ws[j].form.startswith("ال") and j - i <= 3 and _joined(text, ws[j - 1], ws[j]):
+            while j < len(ws) and j - i <= 3 and is_al_word(ws[j].form) and _joined(text, ws[j - 1], ws[j]):
                 j += 1  # adjectives and ministries after the title: "وزير الخارجية الروسي"
-            k = _name_run(text, ws, j) if j < len(ws) and _joined(text, ws[j - 1], ws[j]) else j
+            k = name_end(text, ws, j) if j < len(ws) and _joined(text, ws[j - 1], ws[j]) else j
+            # After a speech verb only a bare name before "أن" / ":" / "،" counts ("وقال لافروف إن").
+            if form in SPEECH and ws[i].form not in PERSON_TITLES and not (
+                    k == j or k == len(ws) or ws[k].form in COMPLEMENTIZERS or text[ws[k - 1].end:ws[k].start].strip()):
+                k = j
             if k > j:
                 hit = (ws[j].start, ws[k - 1].end, "PERS", k)
         elif form in ORG_HEADS:
             j = i + 1
-            while (j < len(ws) and j - i < MAX_ORG_WORDS and ws[j].form.startswith("ال")
-                   and ws[j].form not in NOT_NAMES and _joined(text, ws[j - 1], ws[j])):
+            while j < len(ws) and j - i < MAX_ORG_WORDS and is_al_word(ws[j].form) and _joined(text, ws[j - 1], ws[j]):
                 j += 1
             if j > i + 1:  # a bare head ("الجيش") is a generic noun more often than a name
                 hit = (ws[i].start + skip, ws[j - 1].end, "ORG", j)

@@ -28,3 +28,12 @@ class ConfigError(QawlError):
 
 class ModelError(QawlError):
     """A model directory that is missing files, mismatched or unsafe to load."""
+
+
+class DocumentTooLarge(QawlError):
+    """A document above the extractor's `max_chars`: refused before any work, so it cannot exhaust memory."""
+
+    def __init__(self, doc_id: str, size: int, limit: int):
+        self.doc_id, self.size, self.limit = doc_id, size, limit
+        super().__init__(f"document {doc_id!r} has {size:,} characters, above the limit of {limit:,} "
+                         f"(max_chars); split it, or raise the limit (--max-chars) if memory allows")

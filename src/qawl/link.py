@@ -3,7 +3,9 @@ medium with the model's pair scorer, then resolve `speaker_name` and the stateme
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -20,7 +22,12 @@ MATCH_NORM = NormalizerConfig(unify_alef=True, unify_yaa=True, unify_taa_marbuta
 
 def words(text: str) -> list[str]:
     """Comparison form of a name: normalized, punctuation-free whitespace tokens."""
-    return [w for w in normalize_fast(text, MATCH_NORM).split() if any(c.isalnum() for c in w)]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=65536)  # names repeat across an article; normalizing each again dominated long documents
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in normalize_fast(text, MATCH_NORM).split() if any(c.isalnum() for c in w))
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:
@@ -35,29 +42,45 @@ class LinkSettings:
 
 
 def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list[TokenSpan],
-                    candidates: list[TokenSpan], role: int, max_distance: int) -> list[tuple[int | None, float]]:
-    """For each content: (index of the chosen candidate or None, its probability)."""
+                    candidates: list[TokenSpan], role: int, max_distance: int,
+                    block: int = 32) -> list[tuple[int | None, float]]:
+    """For each content: (index of the chosen candidate or None, its probability).
+
+    Contents are scored in blocks against only the candidates within `max_distance` tokens of the block
+    (the others would be masked anyway), so memory stays bounded on long documents: the pair tensor is
+    (block, nearby, 4d), not (N, M, 4d)."""
     if not contents:
         return []
-    c = torch.tensor([[s.first, s.last] for s in contents], dtype=torch.long, device=hidden.device)
-    q = torch.tensor([[s.first, s.last] for s in candidates], dtype=torch.long, device=hidden.device).view(-1, 2)
-    with torch.no_grad():
-        scores = linker(hidden, c, q, role).float().cpu().clone()  # (N, M + 1)
-    c, q = c.cpu(), q.cpu()
-    if len(candidates):
-        gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])
-        scores[:, :-1] = scores[:, :-1].masked_fill(gap > max_distance, float("-inf"))
-    probs = torch.softmax(scores, dim=-1).numpy()
-    out = []
-    for row in probs:
-        j = int(row.argmax())
-        out.append((None if j == len(candidates) else j, float(row[j])))
+    c_all = torch.tensor([[s.first, s.last] for s in contents], dtype=torch.long).view(-1, 2)
+    q_all = torch.tensor([[s.first, s.last] for s in candidates], dtype=torch.long).view(-1, 2)
+    order = torch.argsort(q_all[:, 0], stable=True) if len(candidates) else torch.zeros(0, dtype=torch.long)
+    q_firsts = q_all[order, 0].tolist()
+    q_last_max = torch.cummax(q_all[order, 1], 0).values.tolist() if len(candidates) else []
+    out: list[tuple[int | None, float]] = []
+    for b in range(0, len(contents), block):
+        c = c_all[b:b + block]
+        lo_tok, hi_tok = int(c[:, 0].min()) - max_distance, int(c[:, 1].max()) + max_distance
+        # candidates sorted by first token: those starting after hi_tok are out of reach; before `lo` none
+        # (by the running max of their last token) reaches lo_tok
+        hi = bisect.bisect_right(q_firsts, hi_tok)
+        lo = bisect.bisect_left(q_last_max, lo_tok, 0, hi)
+        near = order[lo:hi]
+        q = q_all[near]
+        with torch.no_grad():
+            scores = linker(hidden, c.to(hidden.device), q.to(hidden.device), role).float().cpu().clone()  # (n, m + 1)
+        if len(near):
+            gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])
+            scores[:, :-1] = scores[:, :-1].masked_fill(gap > max_distance, float("-inf"))
+        probs = torch.softmax(scores, dim=-1).numpy()
+        for row in probs:
+            j = int(row.argmax())
+            out.append((None if j == len(near) else int(near[j]), float(row[j])))
     return out
 
 
 def statement_kind(text: str, content: Span) -> str:
     title_end = text.find("\n")
-    if 0 < title_end and content.end <= title_end and text.count("\n") > 0:
+    if 0 < title_end and content.end <= title_end and text[title_end:].strip():  # a title needs a body after it
         return "headline"
     before = text[:content.start].rstrip()[-1:]
     after = text[content.end:].lstrip()[:1]
@@ -73,40 +96,61 @@ def statement_kind(text: str, content: Span) -> str:
 
 
 class NameResolver:
-    """speaker mention -> the speaker's fullest name in the document (or None for anonymous sources)."""
+    """speaker mention -> the speaker's fullest name in the document (or None for anonymous sources).
+
+    Lookups are indexed and cached (by position, by name, by mention) so a long article stays linear-ish
+    instead of comparing every statement with every entity."""
 
     def __init__(self, text: str, entities: list[Entity], anonymous_heads: tuple[str, ...]):
         self.text = text
         self.people = [e for e in entities if e.label == "PERS"]
-        self.named = [e for e in entities if e.label in ("PERS", "ORG")]
+        self.named = sorted((e for e in entities if e.label in ("PERS", "ORG")), key=lambda e: e.start)
         self.anonymous = set(anonymous_heads)
+        self._starts = [e.start for e in self.named]
+        self._max_ends: list[int] = []  # running max of ends: entities before index i all end by it
+        for e in self.named:
+            self._max_ends.append(max(e.end, self._max_ends[-1] if self._max_ends else e.end))
+        # one entry per distinct (label, name), in first-occurrence order: `fullest` gives the same answer
+        self._names = list(dict.fromkeys((e.label, e.text) for e in self.named))
+        self._fullest: dict[tuple[str, str], str] = {}
+        self._by_mention: dict[str, str | None] = {}
 
     def fullest(self, entity: Entity) -> str:
         """The longest same-label name in the document that contains this one as whole words."""
-        target = words(entity.text)
-        best = entity.text
-        for other in self.named:
-            if other.label == entity.label and len(words(other.text)) > len(words(best)) \
-                    and _contains(words(other.text), target):
-                best = other.text
-        return best
+        key = (entity.label, entity.text)
+        if key not in self._fullest:
+            target = words(entity.text)
+            best = entity.text
+            for label, other in self._names:
+                if label == entity.label and len(words(other)) > len(words(best)) \
+                        and _contains(words(other), target):
+                    best = other
+            self._fullest[key] = best
+        return self._fullest[key]
 
     def resolve(self, speaker: Span) -> str | None:
-        inside = [e for e in self.named if e.start < speaker.end and e.end > speaker.start]
+        lo = bisect.bisect_right(self._max_ends, speaker.start)
+        hi = bisect.bisect_left(self._starts, speaker.end)
+        inside = [e for e in self.named[lo:hi] if e.end > speaker.start]
         if inside:
             person = [e for e in inside if e.label == "PERS"]
             return self.fullest((person or inside)[-1])
-        mention = words(speaker.text)
+        if speaker.text not in self._by_mention:
+            self._by_mention[speaker.text] = self._resolve_mention(speaker.text)
+        return self._by_mention[speaker.text]
+
+    def _resolve_mention(self, mention_text: str) -> str | None:
+        mention = words(mention_text)
         if not mention:
             return None
         # a title used as a name elsewhere: "الرئيس التركي رجب طيب أردوغان" ... "قال الرئيس التركي"
         for person in self.people:
-            lead = words(self.text[max(0, person.start - len(speaker.text) - 12):person.start])
+            lead = words(self.text[max(0, person.start - len(mention_text) - 12):person.start])
             if _contains(lead[-len(mention) - 1:], mention):
                 return self.fullest(person)
         if mention[0] in self.anonymous:
             return None
-        return speaker.text
+        return mention_text
 
 
 def build_statements(text: str, entities: list[Entity], role_spans: dict[str, list[TokenSpan]],

@@ -10,6 +10,7 @@ systems, share the same resamples, which makes the paired difference intervals m
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -71,8 +72,8 @@ def _prf(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return p, r, _div(2 * p * r, p + r)
 
 
-def _ci(values: np.ndarray, confidence: float) -> list[float] | None:
-    if values.size == 0:
+def _ci(values: np.ndarray, confidence: float, n_docs: int = 1) -> list[float] | None:
+    if values.size == 0 or n_docs == 0:  # no resamples, or nothing to resample
         return None
     tail = (1 - confidence) / 2 * 100
     lo, hi = np.percentile(values, [tail, 100 - tail])
@@ -81,17 +82,18 @@ def _ci(values: np.ndarray, confidence: float) -> list[float] | None:
 
 def _summarize(counts: np.ndarray, weights: np.ndarray, confidence: float) -> dict[str, Any]:
     """Point estimate and bootstrap interval of one metric from its (n_docs, k) count matrix."""
-    total = counts.sum(axis=0)
+    total, n = counts.sum(axis=0), counts.shape[0]
     boot = weights @ counts
     if counts.shape[1] == 4:
         p, r, f = _prf(total)
         bp, br, bf = _prf(boot)
         return {"precision": float(p), "recall": float(r), "f1": float(f),
                 "tp": int(total[2]), "n_pred": int(total[1]), "n_gold": int(total[3]),
-                "precision_ci": _ci(bp, confidence), "recall_ci": _ci(br, confidence), "f1_ci": _ci(bf, confidence)}
+                "precision_ci": _ci(bp, confidence, n), "recall_ci": _ci(br, confidence, n),
+                "f1_ci": _ci(bf, confidence, n)}
     acc = _div(total[0], total[1])
     return {"accuracy": float(acc), "correct": int(total[0]), "total": int(total[1]),
-            "ci": _ci(_div(boot[:, 0], boot[:, 1]), confidence)}
+            "ci": _ci(_div(boot[:, 0], boot[:, 1]), confidence, n)}
 
 
 def _set(tree: dict[str, Any], key: Key, value: Any) -> None:
@@ -158,16 +160,28 @@ def score(gold: Sequence[Document], pred: Sequence[Document], *, gold_format: st
             counts.update(st_counts)
             st_errors += st_errs
         per_doc.append(counts)
-    keys = list(dict.fromkeys(k for c in per_doc for k in c))  # first-seen order: PERS ORG LOC MISC, kinds
-    widths = {k: next(len(c[k]) for c in per_doc if k in c) for k in keys}
+    # An empty document pair yields every fixed key, so an empty corpus still gets the full results shape.
+    empty = Document("", "")
+    template = entity_metrics.score_document(empty, empty, [], char_spans=not conll)[0]
+    if not conll:
+        template.update(statement_metrics.score_document(empty, empty)[0])
+        template = {k: v for k, v in template.items() if k[1] != "by_source"}
+    keys = list(dict.fromkeys(k for c in [template, *per_doc] for k in c))  # first-seen: PERS ORG LOC MISC
+    widths = {k: len(next(c[k] for c in [template, *per_doc] if k in c)) for k in keys}
     matrices = {k: np.array([c.get(k, (0,) * widths[k]) for c in per_doc], dtype=np.float64).reshape(-1, widths[k])
                 for k in keys}
 
     # seqeval itself gives the published point estimates; our per-document counts (from seqeval's own
     # strict chunker) must agree with it, and they are what the bootstrap resamples.
-    report = classification_report(y_true, y_pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+    report: dict[str, Any] = {}
+    if any(y_true) or any(y_pred):
+        with warnings.catch_warnings():  # seqeval averages empty arrays when a label never occurs
+            warnings.simplefilter("ignore", RuntimeWarning)
+            report = classification_report(y_true, y_pred, mode="strict", scheme=IOB2, output_dict=True,
+                                           zero_division=0)
     seqeval_points = {label: report[label] for label in ENTITY_LABELS if label in report}
-    seqeval_points["micro"] = report.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1-score": 0.0})
+    if "micro avg" in report:
+        seqeval_points["micro"] = report["micro avg"]
     extra = {"seqeval_points": seqeval_points, "entity_errors": _entity_error_section(ent_errors, max_errors)}
     if not conll:
         extra["statement_errors"] = _statement_error_section(st_errors, max_errors)
@@ -264,7 +278,7 @@ def compare(gold: Sequence[Document], systems: dict[str, tuple[Iterable[Document
             measure, va, vb = "accuracy", _div(m_a.sum(0)[0], m_a.sum(0)[1]), _div(m_b.sum(0)[0], m_b.sum(0)[1])
             sa, sb = weights @ m_a, weights @ m_b
             boot = _div(sb[:, 0], sb[:, 1]) - _div(sa[:, 0], sa[:, 1])
-        ci = _ci(boot, confidence)
+        ci = _ci(boot, confidence, len(gold))
         differences.append({"metric": "/".join(key), "measure": measure, "a": float(va), "b": float(vb),
                             "delta": float(vb - va), "ci": ci,
                             "significant": bool(ci is not None and (ci[0] > 0 or ci[1] < 0))})

@@ -23,7 +23,7 @@ from qawl import __version__
 from qawl.decode import decode_spans, merge_windows
 from qawl.document import Document, Entity
 from qawl.encode import EncodedText, Window, encode_text, make_windows
-from qawl.errors import ModelError
+from qawl.errors import DocumentTooLarge, ModelError
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.link import LinkSettings, build_statements
 from qawl.model import QawlModel
@@ -31,6 +31,9 @@ from qawl.normalize import NormalizerConfig
 from qawl.tokenizer import load_tokenizer
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "qawl-small"
+# Memory grows linearly with a document (offset maps, tokens, window outputs: ~0.5 KB a character with the
+# tiny test model); above this a document is refused up front instead of risking the machine.
+DEFAULT_MAX_CHARS = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class _Encoded:
 class Extractor:
     def __init__(self, model: QawlModel, tokenizer, normalizer: NormalizerConfig, link: LinkSettings,
                  window: WindowSettings, device: str | torch.device = "cpu", name: str = "qawl",
-                 tokens_per_batch: int = 8192):
+                 tokens_per_batch: int = 8192, max_chars: int = DEFAULT_MAX_CHARS):
         self.model = model.eval().to(device)
         self.tokenizer = tokenizer
         self.normalizer = normalizer
@@ -65,11 +68,12 @@ class Extractor:
         self.device = torch.device(device)
         self.name = name
         self.tokens_per_batch = tokens_per_batch
+        self.max_chars = max_chars
         self.autocast_dtype: torch.dtype | None = None
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
-             allow_pickle: bool = False) -> "Extractor":
+             allow_pickle: bool = False, max_chars: int = DEFAULT_MAX_CHARS) -> "Extractor":
         path = Path(path) if path is not None else default_model_path()
         if not path.is_dir():
             raise ModelError(f"{path}: model directory not found (set QAWL_MODEL or pass a path)")
@@ -85,7 +89,8 @@ class Extractor:
             if device != "cpu":
                 raise ModelError("--quantize is int8 dynamic quantization for CPU; on GPU bf16 is used instead")
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        ex = cls(model, tokenizer, NormalizerConfig.load(path), link, window, device, name=str(path))
+        ex = cls(model, tokenizer, NormalizerConfig.load(path), link, window, device, name=str(path),
+                 max_chars=max_chars)
         if ex.device.type == "cuda":
             ex.autocast_dtype = torch.bfloat16
         return ex
@@ -96,15 +101,27 @@ class Extractor:
         return next(self.pipe([text]))
 
     def pipe(self, items: Iterable[str | Document], batch_size: int = 32) -> Iterator[Document]:
-        """Predict for each item, in input order; memory stays bounded by `batch_size` documents."""
+        """Predict for each item, in input order; memory stays bounded by `batch_size` documents.
+
+        A document longer than `max_chars` raises DocumentTooLarge once every document before it is yielded."""
         chunk: list[Document] = []
         for n, item in enumerate(items):
-            chunk.append(item if isinstance(item, Document) else Document(id=str(n + 1), text=item))
+            doc = item if isinstance(item, Document) else Document(id=str(n + 1), text=item)
+            if len(doc.text) > self.max_chars:
+                if chunk:
+                    yield from self.predict_documents(chunk)
+                self.check_size(doc)
+            chunk.append(doc)
             if len(chunk) >= batch_size:
                 yield from self.predict_documents(chunk)
                 chunk = []
         if chunk:
             yield from self.predict_documents(chunk)
+
+    def check_size(self, doc: Document) -> None:
+        """Raise DocumentTooLarge (naming id, size and limit) when `doc` is above `max_chars`."""
+        if len(doc.text) > self.max_chars:
+            raise DocumentTooLarge(doc.id, len(doc.text), self.max_chars)
 
     @property
     def provenance(self) -> dict:
@@ -117,6 +134,8 @@ class Extractor:
         return _Encoded(doc, enc, make_windows(len(enc), self.window.max_length - 2, self.window.overlap))
 
     def predict_documents(self, docs: list[Document]) -> list[Document]:
+        for d in docs:
+            self.check_size(d)
         encoded = [self.encode(d) for d in docs]
         jobs = [(i, k) for i, e in enumerate(encoded) for k in range(len(e.windows)) if len(e.enc)]
         outputs: dict[tuple[int, int], dict[str, np.ndarray]] = {}

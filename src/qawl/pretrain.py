@@ -273,4 +273,12 @@ def export_encoder(cfg: PretrainConfig, directory: str | Path) -> Path:
     tokenizer.save_pretrained(directory)
     NormalizerConfig.load(cfg.tokenizer_dir).save(directory)
     save_config(cfg, directory / "pretrain_config.yaml")
+    state = json.loads((ckpt / "state.json").read_text())
+    report_path = Path(cfg.tokenizer_dir) / "report.json"
+    tok_report = json.loads(report_path.read_text()) if report_path.exists() else {}
+    from qawl.cards import encoder_card
+    from qawl.config import to_dict
+
+    card = encoder_card(directory, Path(cfg.output_dir), to_dict(cfg), state, tok_report)
+    (directory / "README.md").write_text(card, encoding="utf-8")
     return directory

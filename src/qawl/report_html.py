@@ -57,7 +57,7 @@ def _context(ctx: dict[str, Any], mark_class: str = "") -> str:
         half = SPAN_SHOWN // 2
         parts["span"] = parts["span"][:half] + " … " + parts["span"][-half:]
     flat = {k: _e(v.replace("\n", " ⏎ ")) for k, v in parts.items()}
-    return f'<td class="ar ctx" dir="rtl" lang="ar">…{flat["left"]}<mark{cls}>{flat["span"]}</mark>{flat["right"]}…</td>'
+    return f'<td class="ar ctx" dir="rtl" lang="ar">{flat["left"]}<mark{cls}>{flat["span"]}</mark>{flat["right"]}</td>'
 
 
 def _img(path: Path | None, alt: str) -> str:

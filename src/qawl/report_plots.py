@@ -45,17 +45,20 @@ def _type_points(results: dict[str, Any]) -> tuple[list[str], list[tuple[float, 
     return names, points
 
 
-def _kind_points(results: dict[str, Any]) -> tuple[list[str], list[tuple[float, list[float] | None]]]:
+def _kinds(results_by_name: dict[str, dict[str, Any]]) -> list[str]:
+    """Statement kinds that any system predicted or the gold holds (the same bars for every system)."""
+    kinds: dict[str, None] = {}
+    for r in results_by_name.values():
+        for kind, m in r.get("statements", {}).get("by_kind", {}).items():
+            if m["content_overlap"]["n_gold"] or m["content_overlap"]["n_pred"]:
+                kinds[kind] = None
+    return list(kinds)
+
+
+def _kind_points(results: dict[str, Any], kinds: list[str]) -> list[tuple[float, list[float] | None]]:
     st = results.get("statements", {})
-    names, points = [], []
-    for kind, m in st.get("by_kind", {}).items():
-        if m["content_overlap"]["n_gold"] or m["content_overlap"]["n_pred"]:
-            names.append(kind)
-            points.append((m["content_overlap"]["f1"], m["content_overlap"].get("f1_ci")))
-    if "content_overlap" in st:
-        names.append("all")
-        points.append((st["content_overlap"]["f1"], st["content_overlap"].get("f1_ci")))
-    return names, points
+    metrics = [st["by_kind"][k]["content_overlap"] for k in kinds] + [st["content_overlap"]]
+    return [(m["f1"], m.get("f1_ci")) for m in metrics]
 
 
 def plot_per_type(results_by_name: dict[str, dict[str, Any]], path: str | Path) -> Path:
@@ -67,7 +70,8 @@ def plot_per_type(results_by_name: dict[str, dict[str, Any]], path: str | Path) 
     _bars(axes[0][0], _type_points(first)[0], {n: _type_points(r)[1] for n, r in results_by_name.items()})
     axes[0][0].set_title("Entities: seqeval strict F1 per type")
     if has_statements:
-        _bars(axes[0][1], _kind_points(first)[0], {n: _kind_points(r)[1] for n, r in results_by_name.items()})
+        kinds = _kinds(results_by_name)
+        _bars(axes[0][1], kinds + ["all"], {n: _kind_points(r, kinds) for n, r in results_by_name.items()})
         axes[0][1].set_title("Statements: content overlap F1 per kind")
     if len(results_by_name) > 1:
         axes[0][0].legend(loc="upper right", fontsize=7)

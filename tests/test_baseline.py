@@ -1,0 +1,101 @@
+"""The rule-based reference: cue lexicon, speakers, contents, names, headlines, entities, interface."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qawl.baseline import RuleBasedExtractor
+from qawl.baseline_entities import trigger_entities
+from qawl.document import Document
+
+EX = RuleBasedExtractor()
+
+
+def only(text: str):
+    statements = EX(text).statements
+    assert len(statements) == 1, [s.to_dict() for s in statements]
+    return statements[0]
+
+
+def test_verb_cue_speaker_and_complementizer_content():
+    s = only("قال وزير المالية سامي الحداد إن الموازنة الجديدة ستخفض العجز.")
+    assert (s.cue.text, s.speaker.text) == ("قال", "وزير المالية سامي الحداد")
+    assert s.content.text == "إن الموازنة الجديدة ستخفض العجز"  # complementizer in, full stop out
+    assert (s.speaker_name, s.kind) == ("سامي الحداد", "indirect")
+
+
+def test_proclitic_stays_outside_the_cue_and_continuation_keeps_the_speaker():
+    doc = EX("وأكدت الوزيرة ليلى منصور أن الخطة جاهزة. وأضافت أن التنفيذ يبدأ غدا.")
+    first, second = doc.statements
+    assert first.cue.text == "أكدت" and first.speaker_name == "ليلى منصور"
+    assert second.cue.text == "أضافت" and second.speaker is None and second.speaker_name == "ليلى منصور"
+
+
+def test_quotation_after_a_colon_is_direct_without_its_marks():
+    s = only("قالت المتحدثة ليلى منصور: \"الوضع في المدينة خطير جدا\".")
+    assert s.content.text == "الوضع في المدينة خطير جدا" and s.kind == "direct"
+
+
+def test_attribution_after_the_content_and_before_it():
+    s = only("ارتفعت أسعار القمح في الأسواق المحلية، بحسب وزارة الزراعة.")
+    assert (s.cue.text, s.speaker.text, s.content.text) == ("بحسب", "وزارة الزراعة", "ارتفعت أسعار القمح في الأسواق المحلية")
+    s = only("وبحسب التقرير فإن أسعار القمح ارتفعت في عدن.")
+    assert s.content.text == "أسعار القمح ارتفعت في عدن"  # after فإن, as ANNOTATION.md says
+
+
+def test_anonymous_sources_have_no_name():
+    assert only("وأكدت مصادر مطلعة أن الاتفاق قريب.").speaker_name is None
+
+
+def test_title_line_is_a_headline_statement():
+    doc = EX("وزير المالية: الموازنة الجديدة تدعم الأسر\n\nقال وزير المالية سامي الحداد إن العجز تراجع.")
+    head = doc.statements[0]
+    assert head.kind == "headline" and head.cue is None
+    assert (head.speaker.text, head.content.text) == ("وزير المالية", "الموازنة الجديدة تدعم الأسر")
+    assert head.speaker_name == "سامي الحداد"  # resolved from the body
+
+
+def test_title_with_the_speaker_before_the_cue():
+    doc = EX("الوزير يؤكد أن الأسعار ستنخفض\n\nنص الخبر هنا.")
+    head = doc.statements[0]
+    assert (head.kind, head.cue.text, head.speaker.text) == ("headline", "يؤكد", "الوزير")
+
+
+def test_short_name_resolves_to_the_fullest_name_in_the_article():
+    doc = EX("وقال الرئيس التركي رجب طيب أردوغان إن بلاده مستعدة للحوار. وأوضح أردوغان أن الاتصالات مستمرة.")
+    assert [s.speaker_name for s in doc.statements] == ["رجب طيب أردوغان", "رجب طيب أردوغان"]
+
+
+def test_no_cue_no_statement():
+    assert EX("التقى الوزير نظيره في عمان لبحث التعاون.").statements == ()
+
+
+def test_trigger_entities_without_a_gazetteer():
+    text = "وقال الرئيس التركي رجب طيب أردوغان إن لوزارة الخارجية الروسية دورا في مدينة دمشق."
+    found = {(e.label, e.text) for e in trigger_entities(text)}
+    assert found == {("PERS", "رجب طيب أردوغان"), ("ORG", "وزارة الخارجية الروسية"), ("LOC", "دمشق")}
+
+
+def test_pipe_keeps_order_ids_and_meta_and_takes_empty_text():
+    docs = [Document("x9", "قال الوزير إن الوضع مستقر.", {"source": "A"}), "", "نص بلا اقتباس."]
+    out = list(EX.pipe(docs, batch_size=2))
+    assert [d.id for d in out] == ["x9", "2", "3"]
+    assert out[0].meta["source"] == "A" and out[0].statements
+    assert out[1].statements == () and out[1].entities == ()
+
+
+def test_spans_always_agree_with_the_text(fixtures_dir):
+    for line in (fixtures_dir / "eval_gold.jsonl").read_text(encoding="utf-8").splitlines():
+        doc = EX(Document.from_dict(json.loads(line)))
+        doc.check()
+        assert all(s.content.text.strip() == s.content.text and s.content.text for s in doc.statements)
+
+
+@pytest.mark.shared_data
+def test_baseline_runs_on_the_reference_article(shared_dir):
+    seed = Document.from_dict(json.loads((shared_dir / "quotes" / "seed.jsonl").read_text(encoding="utf-8")))
+    doc = EX(seed)
+    doc.check()
+    assert len(doc.statements) >= 8

@@ -1,0 +1,86 @@
+"""Extractor with the tiny model: one text, pipe order across batch sizes, empty input, save/load, int8."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from qawl.document import Document
+from qawl.model import WEIGHTS_FILE, QawlModel
+from qawl.pipeline import Extractor
+from tiny import SENTENCES, annotated_article
+
+# Invented articles of different lengths; the last is longer than three windows of the tiny model (32 tokens).
+TEXTS = [SENTENCES[0], SENTENCES[1] + "\n" + SENTENCES[2], "قال الحداد إن الاجتماع انتهى.",
+         annotated_article(repeat=3).text, SENTENCES[5], SENTENCES[8] + " " + SENTENCES[9], SENTENCES[3]]
+
+
+@pytest.fixture(scope="module")
+def extractor(tiny_model_dir) -> Extractor:
+    return Extractor.load(tiny_model_dir, device="cpu")
+
+
+def as_dicts(docs) -> list[dict]:
+    return [d.to_dict() for d in docs]
+
+
+def test_one_text(extractor, tiny_model_dir):
+    doc = extractor(TEXTS[3])
+    assert isinstance(doc, Document) and doc.text == TEXTS[3]
+    doc.check()
+    assert doc.entities and doc.statements
+    assert doc.meta["qawl"] == {"version": "0.1.0", "model": str(tiny_model_dir)}
+    assert all(0.0 <= s.confidence <= 1.0 for s in doc.statements)
+    assert "statements" in str(doc)
+
+
+def test_pipe_keeps_order_and_ids_across_batch_sizes(extractor):
+    docs = [Document(f"id-{i}", t, {"n": i}) for i, t in enumerate(TEXTS)]
+    results = {b: as_dicts(extractor.pipe(docs, batch_size=b)) for b in (1, 3, 64)}
+    assert [r["id"] for r in results[1]] == [d.id for d in docs]
+    assert [r["meta"]["n"] for r in results[1]] == list(range(len(TEXTS)))
+    assert results[1] == results[3] == results[64]
+    # plain strings get ids 1, 2, ... in input order
+    assert [d.id for d in extractor.pipe(TEXTS[:3], batch_size=2)] == ["1", "2", "3"]
+
+
+def test_pipe_of_nothing_yields_nothing(extractor):
+    assert list(extractor.pipe([])) == []
+    assert list(extractor.pipe(iter(()), batch_size=1)) == []
+
+
+def test_save_load_predict_is_identical(extractor, tiny_model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, copy)
+    (copy / WEIGHTS_FILE).unlink()
+    QawlModel.from_pretrained(tiny_model_dir).save_pretrained(copy)
+    again = Extractor.load(copy, device="cpu")
+    strip = lambda docs: [{k: v for k, v in d.items() if k != "meta"} for d in as_dicts(docs)]  # noqa: E731
+    assert strip(again.pipe(TEXTS)) == strip(extractor.pipe(TEXTS))
+
+
+def test_quantized_extractor_runs_and_stays_close(extractor, tiny_model_dir):
+    quantized = Extractor.load(tiny_model_dir, device="cpu", quantize=True)
+    assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in quantized.model.modules())
+    docs = list(quantized.pipe(TEXTS, batch_size=3))
+    assert [d.text for d in docs] == TEXTS
+    for d in docs:
+        d.check()
+    # token-level agreement of the NER and role heads with the fp32 model
+    ids = torch.tensor([extractor.tokenizer(TEXTS[0])["input_ids"][:32]])
+    mask = torch.ones_like(ids)
+    with torch.inference_mode():
+        ref, q = extractor.model(ids, mask), quantized.model(ids, mask)
+    for name in ("ner_logits", "role_logits"):
+        agree = (ref[name].argmax(-1) == q[name].argmax(-1)).float().mean().item()
+        assert agree >= 0.9, (name, agree)
+        assert (ref[name] - q[name]).abs().max().item() < 0.5 * ref[name].abs().max().item()
+
+
+def test_quantize_is_cpu_only(tiny_model_dir):
+    from qawl.errors import ModelError
+
+    with pytest.raises(ModelError, match="CPU"):  # refused before anything moves to a GPU
+        Extractor.load(tiny_model_dir, device="cuda", quantize=True)

@@ -1,0 +1,73 @@
+"""Fine-tuning: tiny end-to-end train -> save -> load -> predict, exact resume, config errors."""
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from qawl.config import load_config
+from qawl.errors import ConfigError
+from qawl.pipeline import Extractor
+from qawl.train import TrainConfig, anonymous_heads, split_heldout, train
+from tiny import REPO, annotated_article, build_tiny_model, build_tokenizer
+
+
+def test_train_save_load_predict(tiny_model_dir):
+    extractor = Extractor.load(tiny_model_dir)
+    doc = annotated_article()
+    pred = extractor(doc.text)
+    assert pred.text == doc.text
+    for e in pred.entities:
+        assert doc.text[e.start:e.end] == e.text and e.label in ("PERS", "ORG", "LOC", "MISC")
+    for s in pred.statements:
+        for span in s.spans().values():
+            assert span is None or doc.text[span.start:span.end] == span.text
+        assert 0.0 <= s.confidence <= 1.0
+    assert list(extractor.pipe([])) == []
+    assert extractor("").entities == ()
+
+
+def test_tiny_model_learns_its_training_entities(tiny_model_dir):
+    """Trained for seconds on six copies of one article, the model must recover most of its names."""
+    doc = annotated_article()
+    pred = Extractor.load(tiny_model_dir)(doc.text)
+    gold = {(e.start, e.end, e.label) for e in doc.entities}
+    found = {(e.start, e.end, e.label) for e in pred.entities}
+    assert len(gold & found) / len(gold) >= 0.5
+
+
+def test_resume_gives_same_weights(tmp_path):
+    torch.set_num_threads(1)
+    tok = build_tokenizer(tmp_path / "tok")
+    full = build_tiny_model(tmp_path / "full", epochs=3, tokenizer_dir=tok)
+    cut = tmp_path / "cut"
+    with pytest.raises(FileNotFoundError):
+        load_file(str(cut / "model" / "model.safetensors"))
+    build_tiny_model(cut, epochs=3, tokenizer_dir=tok, stop_after=7)  # stops as if killed after 7 steps
+    assert not (cut / "model").exists()
+    build_tiny_model(cut, epochs=3, tokenizer_dir=tok)  # same command again: resumes from the checkpoint
+    a, b = load_file(str(full / "model.safetensors")), load_file(str(cut / "model" / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+
+
+def test_unknown_config_key_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown keys"):
+        load_config(TrainConfig, REPO / "configs" / "smoke.yaml", {"learning_rate": "1e-3"})
+
+
+def test_heldout_split_is_deterministic_and_disjoint():
+    docs = [annotated_article(str(i)) for i in range(25)]
+    train_part, held = split_heldout(docs, 10.0)
+    assert len(held) == 3 and {d.id for d in held}.isdisjoint(d.id for d in train_part)
+    assert split_heldout(docs, 10.0) == (train_part, held)
+
+
+def test_anonymous_heads_learned_from_annotations():
+    from qawl.document import Statement
+
+    doc = annotated_article()
+    anon = [Statement(f"A{i}", doc.statements[0].content, None, doc.statements[0].speaker, None, None)
+            for i in range(3)]
+    heads = anonymous_heads([doc.with_annotations(statements=anon)])
+    assert heads == ("وزير",)
