@@ -170,6 +170,21 @@ def test_usage_errors_exit_2(run, tmp_path, articles):
         main(["extract", "--batch-size", "0", str(articles)])
 
 
+def test_device_flag_and_quantize(run, articles):
+    import torch
+
+    if not torch.cuda.is_available():
+        assert run("--device", "cuda", articles)[0] == 2  # a clear usage error, not a CUDA traceback
+    assert run("--device", "cuda", "--quantize", articles)[0] == 2  # int8 is CPU only
+    code, out, _ = run("--device", "cpu", articles)
+    code_q, out_q, _ = run("--quantize", articles)
+    assert code == code_q == 0
+    plain, quantized = records(out), records(out_q)
+    assert [r["id"] for r in quantized] == [r["id"] for r in plain]
+    for r in quantized:
+        Document.from_dict(r).check()
+
+
 def test_windows_1256_txt_and_undecodable(run, tmp_path):
     (tmp_path / "w.txt").write_bytes(ARTICLES["n4"].encode("cp1256"))
     (tmp_path / "latin1.txt").write_bytes("Le ministre a dit été".encode("latin-1"))
@@ -183,11 +198,17 @@ def test_windows_1256_txt_and_undecodable(run, tmp_path):
 
 def test_min_confidence(run, articles):
     _, out, _ = run(articles)
-    assert any(r["statements"] for r in records(out))
+    everything = records(out)
+    assert any(r["statements"] for r in everything)
     _, out, _ = run("--min-confidence", "1.01", articles)
     assert all(r["statements"] == [] and r["entities"] == [] for r in records(out))
     _, out, _ = run("--min-confidence", "0", articles)
-    assert records(out)[0]["statements"]
+    assert records(out) == everything
+    confidences = sorted(s["confidence"] for r in everything for s in r["statements"])
+    middle = confidences[len(confidences) // 2]
+    _, out, _ = run("--min-confidence", str(middle), articles)
+    kept = [(r["id"], s["id"]) for r in records(out) for s in r["statements"]]
+    assert kept == [(r["id"], s["id"]) for r in everything for s in r["statements"] if s["confidence"] >= middle]
 
 
 def test_resume_skips_done_ids(run, articles, tmp_path):

@@ -61,6 +61,7 @@ def test_save_load_predict_is_identical(extractor, tiny_model_dir, tmp_path):
     assert strip(again.pipe(TEXTS)) == strip(extractor.pipe(TEXTS))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:.*deprecated:UserWarning")
 def test_quantized_extractor_runs_and_stays_close(extractor, tiny_model_dir):
     quantized = Extractor.load(tiny_model_dir, device="cpu", quantize=True)
     assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in quantized.model.modules())

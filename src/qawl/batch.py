@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from qawl.errors import QawlError
 from qawl.inputs import InputRecord
 
 __all__ = ["predict_records", "filter_confidence", "output_record"]
@@ -39,19 +40,34 @@ def output_record(rec: InputRecord, doc) -> dict[str, Any]:
     return out
 
 
+def _failure(rec: InputRecord, exc: Exception) -> dict[str, Any]:
+    # qawl's own errors already say what is wrong and what to do; anything else is a bug worth its type name
+    reason = str(exc) if isinstance(exc, QawlError) else f"prediction failed: {type(exc).__name__}: {exc}"
+    return {"id": rec.id, "error": reason}
+
+
 def _predict_chunk(extractor, chunk: list[InputRecord], batch_size: int) -> list[dict[str, Any]]:
-    readable = [r for r in chunk if r.error is None]
+    results: dict[int, dict[str, Any]] = {}
+    readable = []
+    for r in chunk:
+        if r.error is not None:
+            results[id(r)] = r.error_record()
+            continue
+        try:
+            extractor.check_size(r.document())  # refuse a huge article before it costs anything
+            readable.append(r)
+        except QawlError as exc:
+            results[id(r)] = _failure(r, exc)
     try:
         docs = list(extractor.pipe([r.document() for r in readable], batch_size=max(1, batch_size)))
-        predicted = {id(r): output_record(r, d) for r, d in zip(readable, docs)}
+        results.update({id(r): output_record(r, d) for r, d in zip(readable, docs)})
     except Exception:  # one document broke the batch: predict one by one to find it and keep the others
-        predicted = {}
         for r in readable:
             try:
-                predicted[id(r)] = output_record(r, extractor(r.document()))
+                results[id(r)] = output_record(r, extractor(r.document()))
             except Exception as exc:  # noqa: BLE001 - reported as this record's error, the run goes on
-                predicted[id(r)] = {"id": r.id, "error": f"prediction failed: {type(exc).__name__}: {exc}"}
-    return [r.error_record() if r.error is not None else predicted[id(r)] for r in chunk]
+                results[id(r)] = _failure(r, exc)
+    return [results[id(r)] for r in chunk]
 
 
 def predict_records(extractor, records: Iterable[InputRecord], batch_size: int = 32,

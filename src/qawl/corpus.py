@@ -139,6 +139,15 @@ def _bad(path: str, line: int, reason: str, doc_id: str | None = None) -> Record
     return Record(line, doc_id, None, [CorpusError(path, line, reason, doc_id)])
 
 
+_ID_IN_BROKEN_LINE = re.compile(r'^\s*\{\s*"id"\s*:\s*"([^"\\]{1,200})"')
+
+
+def _salvage_id(line: str) -> str | None:
+    """The id of a line that does not parse, when it opens the record (so the error can name it)."""
+    found = _ID_IN_BROKEN_LINE.match(line)
+    return found.group(1) if found else None
+
+
 def _jsonl_records(path: str) -> Iterator[Record]:
     lineno = 0
     f = _open_binary(path)
@@ -150,12 +159,13 @@ def _jsonl_records(path: str) -> Iterator[Record]:
                 try:
                     text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
                 except UnicodeDecodeError as exc:
-                    yield _bad(path, lineno, f"invalid UTF-8 at byte {exc.start} ({raw[exc.start:exc.start + 4]!r})")
+                    yield _bad(path, lineno, f"invalid UTF-8 at byte {exc.start} ({raw[exc.start:exc.start + 4]!r})",
+                               _salvage_id(raw.decode("utf-8", "replace")))
                     continue
                 try:
                     obj = json.loads(text)
                 except json.JSONDecodeError as exc:
-                    yield _bad(path, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}")
+                    yield _bad(path, lineno, f"invalid JSON: {exc.msg} at column {exc.colno}", _salvage_id(text))
                     continue
                 yield _record_from_obj(path, lineno, obj)
     except (OSError, EOFError) as exc:  # truncated or corrupt gzip: report where it stopped

@@ -84,8 +84,10 @@ def decode_spans(logits: np.ndarray, labels: list[str], enc: EncodedText, text: 
         start, end = enc.starts[first], enc.ends[last]
         if proclitic_logits is not None:
             k = int(proclitic_logits[first].argmax())
-            # only strip letters that really are proclitics and leave something behind
-            if k and proclitics_left_out(text, start, start + k) == k and start + k < end:
+            # only strip letters that really are proclitics and leave something of their word behind
+            # (a lone "ف" is a word, not a proclitic: stripping it would start the span on the space after it)
+            word_end = enc.ends[last_of_word[first]]
+            if k and proclitics_left_out(text, start, start + k) == k and start + k < min(end, word_end):
                 start += k
         if start >= end:
             continue

@@ -25,6 +25,7 @@ from qawl.errors import ModelError
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 
 WEIGHTS_FILE = "model.safetensors"
+PICKLE_FILE = "pytorch_model.bin"  # loaded only with allow_pickle=True, and then only as plain tensors
 LINK_ROLES = ("CUE", "SPEAKER", "MEDIUM")  # what a content span is linked to
 N_DISTANCE_BUCKETS = 16
 
@@ -144,13 +145,16 @@ class QawlModel(nn.Module):
             raise ModelError(f"{directory}: no config.json; not a model directory")
         try:
             config = BertConfig.from_pretrained(directory)
-        except (OSError, ValueError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, json.JSONDecodeError) as exc:
             raise ModelError(f"{directory}/config.json: unreadable ({exc})") from None
         labels = [config.id2label[i] for i in range(len(config.id2label))] if config.id2label else []
         if labels != NER_LABELS or config.to_dict().get("qawl_roles") != list(ROLE_LAYERS):
             raise ModelError(f"{directory}/config.json: label maps are {labels or 'missing'}; a qawl model "
                              f"needs id2label {NER_LABELS} and qawl_roles {list(ROLE_LAYERS)}")
-        model = cls(config)
+        try:
+            model = cls(config)
+        except (ValueError, TypeError) as exc:  # e.g. hidden_size not a multiple of num_attention_heads
+            raise ModelError(f"{directory}/config.json: describes no valid model ({exc})") from None
         weights = directory / WEIGHTS_FILE
         if weights.exists():
             try:
@@ -159,6 +163,7 @@ class QawlModel(nn.Module):
                 raise ModelError(f"{weights}: cannot read weights ({exc}); the file is truncated or corrupt") from None
         else:
             state = _load_pickle(directory, allow_pickle)
+            weights = directory / PICKLE_FILE
         expected = model.state_dict()
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
@@ -188,9 +193,9 @@ def _qawl_config(config: BertConfig) -> BertConfig:
 def _check_weights(directory: Path, allow_pickle: bool) -> None:
     if (directory / WEIGHTS_FILE).exists():
         return
-    if (directory / "pytorch_model.bin").exists():
+    if (directory / PICKLE_FILE).exists():
         if not allow_pickle:
-            raise ModelError(f"{directory}: only pickle weights (pytorch_model.bin), which can run arbitrary "
+            raise ModelError(f"{directory}: only pickle weights ({PICKLE_FILE}), which can run arbitrary "
                              f"code when loaded; pass allow_pickle=True (--allow-pickle) if you trust the source")
         warnings.warn(f"loading pickle weights from {directory} (allow_pickle=True)", stacklevel=3)
         return
@@ -198,5 +203,20 @@ def _check_weights(directory: Path, allow_pickle: bool) -> None:
 
 
 def _load_pickle(directory: Path, allow_pickle: bool) -> dict[str, torch.Tensor]:
+    import pickle
+
     _check_weights(directory, allow_pickle)
-    return torch.load(directory / "pytorch_model.bin", map_location="cpu", weights_only=True)
+    path = directory / PICKLE_FILE
+    try:
+        # weights_only=True even when pickle is allowed: tensors and plain containers only, never code
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message suggests weights_only=False; keep only the line that names the refused object
+        why = next((line for line in str(exc).splitlines() if "GLOBAL" in line or "global" in line), "")
+        raise ModelError(f"{path}: refused: the pickle holds more than tensors ({why.strip()[:200] or 'unknown'}); "
+                         f"qawl never runs code from a model file; convert the weights to {WEIGHTS_FILE}") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot read pickle weights ({exc}); the file is truncated or corrupt") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(f"{path}: expected a state dict of tensors, got {type(state).__name__}")
+    return state

@@ -39,7 +39,12 @@ class NormalizerConfig:
         path = Path(directory, NORMALIZER_FILE)
         if not path.exists():
             return cls()
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: unreadable normalizer settings ({exc})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a JSON object of normalizer settings, got {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -72,6 +77,11 @@ def _tables(config: NormalizerConfig) -> tuple[frozenset[str], dict[int, str]]:
     return frozenset(removed), mapping
 
 
+@lru_cache(maxsize=None)
+def _invisible() -> frozenset[str]:
+    return frozenset(chr(c) for a, b in _ranges("invisible") for c in range(a, b + 1))
+
+
 @lru_cache(maxsize=65536)
 def is_punct(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
@@ -88,11 +98,15 @@ def _needs_space(prev: str, char: str, config: NormalizerConfig) -> bool:
 def normalize(text: str, config: NormalizerConfig = NormalizerConfig()) -> tuple[str, OffsetMap]:
     """Normalized text and the map from its positions back to `text`."""
     removed, mapping = _tables(config)
+    invisible = _invisible() if config.remove_invisible else frozenset()
     builder = OffsetMapBuilder(len(text))
     prev = ""
     for i, char in enumerate(text):
         if char in removed:
-            builder.delete(i)
+            # a diacritic belongs to the letter before it; a bidi or zero-width mark belongs to nothing,
+            # so no span starts or ends on one ("الحداد\u200e" -> "الحداد")
+            if char not in invisible:
+                builder.delete(i)
             continue
         char = mapping.get(ord(char), char)
         if prev and _needs_space(prev, char, config):

@@ -22,6 +22,7 @@ from transformers import BertConfig, BertForMaskedLM, get_linear_schedule_with_w
 
 from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config
+from qawl.errors import ConfigError
 from qawl.normalize import NormalizerConfig, normalize_fast
 from qawl.rawtext import iter_split
 from qawl.tokenizer import load_tokenizer
@@ -224,7 +225,12 @@ def pretrain(cfg: PretrainConfig) -> dict:
     model.train()
     steps_this_run, t0, tokens0 = 0, time.time(), state["tokens"]
     while state["step"] < cfg.max_steps:
-        rows = [next(stream) for _ in range(cfg.batch_size * world)]
+        try:
+            rows = [next(stream) for _ in range(cfg.batch_size * world)]
+        except StopIteration:  # one pass over the corpus; a bare StopIteration would say nothing
+            raise ConfigError(f"{cfg.corpus}: the corpus ran out at step {state['step']} of max_steps "
+                              f"{cfg.max_steps} (one pass, {state['sequences']:,} sequences of {cfg.seq_len} "
+                              f"tokens); lower max_steps or give more text") from None
         state["sequences"] += len(rows)
         rng = np.random.default_rng([cfg.seed, state["step"]])
         ids, labels = masker(rows[rank::world], rng)

@@ -45,13 +45,18 @@ def load_tokenizer(directory: str | Path, expected_vocab_size: int | None = None
     directory = Path(directory)
     if not (directory / "tokenizer.json").exists() and not (directory / "vocab.txt").exists():
         raise ModelError(f"{directory}: no tokenizer.json or vocab.txt; not a tokenizer directory")
-    if (directory / "tokenizer.json").exists():
-        tok = wrap(Tokenizer.from_file(str(directory / "tokenizer.json")))
-    else:  # an external BERT checkpoint (e.g. AraBERT) with only vocab.txt
-        from transformers import BertTokenizerFast
+    try:
+        if (directory / "tokenizer.json").exists():
+            tok = wrap(Tokenizer.from_file(str(directory / "tokenizer.json")))
+        else:  # an external BERT checkpoint (e.g. AraBERT) with only vocab.txt
+            from transformers import BertTokenizerFast
 
-        tok = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=False,
-                                strip_accents=False, tokenize_chinese_chars=True)
+            tok = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=False,
+                                    strip_accents=False, tokenize_chinese_chars=True)
+    except Exception as exc:  # noqa: BLE001 - `tokenizers` raises a bare Exception for a corrupt file
+        name = "tokenizer.json" if (directory / "tokenizer.json").exists() else "vocab.txt"
+        raise ModelError(f"{directory / name}: unreadable tokenizer ({exc}); the file is truncated or corrupt") \
+            from None
     if expected_vocab_size is not None and len(tok) > expected_vocab_size:
         raise ModelError(f"{directory}: tokenizer has {len(tok)} tokens but the model's embedding has "
                          f"{expected_vocab_size} rows; tokenizer and weights do not belong together")

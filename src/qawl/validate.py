@@ -2,7 +2,8 @@
 
 The readers (corpus.py) already find what makes a record unreadable (invalid JSON or UTF-8, missing fields,
 span text mismatches, unknown CoNLL tags); this adds the annotation rules of `checks.rule_problems` and
-document ids repeated across a file.
+document ids repeated across a file, and warnings about damaged text (textcheck.py: leftover HTML, control
+characters, no Arabic letters).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from qawl.checks import rule_problems
 from qawl.corpus import CorpusWarning, iter_records
 from qawl.errors import CorpusError
+from qawl.textcheck import text_warnings
 
 
 @dataclass
@@ -42,6 +44,9 @@ def check_file(path: str | Path) -> FileReport:
             if rec.doc is not None:
                 report.problems += [CorpusError(report.path, rec.line, reason, rec.doc_id)
                                     for reason in rule_problems(rec.doc)]
+                article = rec.doc.meta.get("format") != "conll"  # a CoNLL record is one sentence
+                report.problems += [CorpusWarning(report.path, rec.line, reason, rec.doc_id)
+                                    for reason in text_warnings(rec.doc.text, article)]
             if rec.doc_id is not None:
                 if rec.doc_id in first_line:
                     report.problems.append(CorpusError(

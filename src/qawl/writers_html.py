@@ -104,14 +104,14 @@ class HtmlWriter(RecordWriter):
         doc_id = escape(str(record.get("id")))
         if "error" in record:
             self.failed += 1
-            self._put(f'<article class="error"><h2>{doc_id}</h2><p class="error">'
+            self._put(f'<article class="error"><h2><bdi>{doc_id}</bdi></h2><p class="error" dir="auto">'
                       f"{escape(str(record['error']))}</p></article>\n")
             return
         if self.provenance is None:
             self.provenance = (record.get("meta") or {}).get("qawl")
         n_ent, n_st = len(record.get("entities") or ()), len(record.get("statements") or ())
-        self._put(f'<article id="doc-{doc_id}"><h2>{doc_id} <span class="meta">({n_st} statements, {n_ent} '
-                  f'entities)</span></h2>\n<div class="text">{highlight(record.get("text", ""), record)}</div>\n'
+        self._put(f'<article id="doc-{doc_id}"><h2><bdi>{doc_id}</bdi> <bdi class="meta">({n_st} statements, '
+                  f'{n_ent} entities)</bdi></h2>\n<div class="text">{highlight(record.get("text", ""), record)}</div>\n'
                   f"{statement_table(record)}</article>\n")
 
     def close(self) -> None:
@@ -119,5 +119,5 @@ class HtmlWriter(RecordWriter):
         foot = (f"{self.count} article(s), {self.failed} failed"
                 + (f" · qawl {escape(str(prov.get('version')))}, model {escape(str(prov.get('model')))}"
                    if prov else ""))
-        self._put(f'<footer class="meta">{foot}</footer>\n</body>\n</html>\n')
+        self._put(f'<footer class="meta" dir="ltr">{foot}</footer>\n</body>\n</html>\n')
         super().close()

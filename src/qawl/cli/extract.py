@@ -23,10 +23,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qawl.errors import QawlError
 from qawl.writers import FORMATS, AtomicFile, JsonlWriter, format_for, make_writer, merge_jsonl, read_done_ids
+
+if TYPE_CHECKING:
+    from qawl.pipeline import Extractor
 
 
 class UsageError(QawlError):
@@ -51,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-confidence", type=float, metavar="X",
                    help="drop statements with confidence below X and entities with score below X")
     p.add_argument("--quantize", action="store_true", help="int8 dynamic quantization (CPU only)")
+    p.add_argument("--max-chars", type=_positive_int, default=None, metavar="N",
+                   help="refuse (error record) an article longer than N characters (default 5,000,000): "
+                        "memory grows with article length")
     p.add_argument("--allow-pickle", action="store_true",
                    help="allow pickle weights (pytorch_model.bin); only for models you trust")
     p.add_argument("--resume", action="store_true",
@@ -252,29 +258,43 @@ def _device(choice: str, quantize: bool, local_rank: int) -> str:
     return "cpu"
 
 
-def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle: bool):
-    from qawl.pipeline import Extractor
+def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle: bool,
+                   max_chars: int | None = None) -> "Extractor":
+    from qawl.pipeline import DEFAULT_MAX_CHARS, Extractor
 
     with warnings.catch_warnings():
         # torch's int8 quantized-tensor constructors warn that they are deprecated; the API still works
         warnings.filterwarnings("ignore", message=r".*quantize.*deprecated", category=UserWarning)
-        return Extractor.load(model, device=device, quantize=quantize, allow_pickle=allow_pickle)
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
+        return Extractor.load(model, device=device, quantize=quantize, allow_pickle=allow_pickle,
+                              max_chars=max_chars or DEFAULT_MAX_CHARS)
 
 
 def extract_command(args: argparse.Namespace) -> int:
+    try:
+        return _extract(args)
+    except BrokenPipeError:  # `qawl extract ... | head`: the reader left; not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not fail again
+        return 141
+
+
+def _extract(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from qawl.batch import predict_records
     from qawl.inputs import check_inputs, iter_inputs
     from qawl.sharding import DistInfo, ShardError, ShardFiles, run_token
 
+    if args.output == "-":
+        args.output = None  # '-o -' is stdout, as for the inputs
     info = DistInfo.from_env()
     paths = check_inputs(args.inputs)
     fmt = args.format or format_for(args.output)
     _check(args, fmt, info.distributed)
     token = run_token(info)  # before the model loads: the only collective step
     extractor = load_extractor(args.model, _device(args.device, args.quantize, info.local_rank), args.quantize,
-                               args.allow_pickle)
+                               args.allow_pickle, args.max_chars)
     done = read_done_ids(args.output) if args.resume else set()
     records = (r for r in iter_inputs(paths) if info.mine(r.index) and r.id not in done)
     results = predict_records(extractor, records, args.batch_size, args.min_confidence)
@@ -303,8 +323,9 @@ def extract_command(args: argparse.Namespace) -> int:
             shards.remove()
     if interrupted:
         if not args.quiet:
-            print("qawl: interrupted" + (f"; kept the completed records in {args.output}" if args.resume else
-                                         "; nothing written"), file=sys.stderr)
+            kept = (f"; the completed records are in {args.output}" if args.resume
+                    else f"; {args.output} not written (use --resume to keep partial work)" if args.output else "")
+            print(f"qawl: interrupted{kept}", file=sys.stderr)
         return 130
     if not args.quiet:
         where = args.output or "stdout"
