@@ -17,22 +17,46 @@ from qawl.errors import ModelError
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
-def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int = 2,
-                    limit_alphabet: int = 1000) -> PreTrainedTokenizerFast:
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+def _bert_pipeline(tok: Tokenizer) -> Tokenizer:
+    """The pieces around the WordPiece model, the same for a trained and a loaded vocabulary."""
     tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
                                                 strip_accents=False, lowercase=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece(prefix="##")
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                        special_tokens=SPECIAL_TOKENS, limit_alphabet=limit_alphabet,
-                                        continuing_subword_prefix="##")
-    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def _add_post_processor(tok: Tokenizer) -> Tokenizer:
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
         special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)])
-    return wrap(tok)
+    return tok
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int = 2,
+                    limit_alphabet: int = 1000) -> PreTrainedTokenizerFast:
+    tok = _bert_pipeline(Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100)))
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=SPECIAL_TOKENS, limit_alphabet=limit_alphabet,
+                                        continuing_subword_prefix="##")
+    tok.train_from_iterator(texts, trainer=trainer)
+    return wrap(_add_post_processor(tok))
+
+
+def from_vocab_file(path: Path) -> PreTrainedTokenizerFast:
+    """A fast tokenizer from a BERT `vocab.txt` (AraBERT, CAMeLBERT copies).
+
+    Built with `tokenizers` directly: `BertTokenizer(vocab_file=...)` in recent transformers ignores the
+    file and maps every Arabic word to [UNK]. Accents are kept (stripping them would strip hamza)."""
+    vocab = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        vocab.setdefault(line.rstrip("\n"), len(vocab))
+    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
+    if missing:
+        raise ModelError(f"{path}: special tokens {missing} are missing from the vocabulary")
+    tok = _bert_pipeline(Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100)))
+    return wrap(_add_post_processor(tok))
 
 
 def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
@@ -49,10 +73,9 @@ def load_tokenizer(directory: str | Path, expected_vocab_size: int | None = None
         if (directory / "tokenizer.json").exists():
             tok = wrap(Tokenizer.from_file(str(directory / "tokenizer.json")))
         else:  # an external BERT checkpoint (e.g. AraBERT) with only vocab.txt
-            from transformers import BertTokenizerFast
-
-            tok = BertTokenizerFast(vocab_file=str(directory / "vocab.txt"), do_lower_case=False,
-                                    strip_accents=False, tokenize_chinese_chars=True)
+            tok = from_vocab_file(directory / "vocab.txt")
+    except ModelError:
+        raise
     except Exception as exc:  # noqa: BLE001 - `tokenizers` raises a bare Exception for a corrupt file
         name = "tokenizer.json" if (directory / "tokenizer.json").exists() else "vocab.txt"
         raise ModelError(f"{directory / name}: unreadable tokenizer ({exc}); the file is truncated or corrupt") \
