@@ -161,7 +161,7 @@ def check_extract_cycles(sizes: Sizes, model: Path, tmp: Path) -> str:
     from qawl.cli.main import main
     from tiny import SENTENCES
 
-    n = max(600, sizes.records // 5)
+    n = max(3000, sizes.records)
     src = tmp / "cycles.jsonl"
     with open(src, "w", encoding="utf-8") as f:
         for i in range(n):
@@ -172,21 +172,33 @@ def check_extract_cycles(sizes: Sizes, model: Path, tmp: Path) -> str:
            "--model", str(model), "-o", str(target), str(src)]
     rng, kept = random.Random(os.environ.get("QAWL_KILL_SEED")), []
 
-    def writing() -> bool:
-        return any(p.stat().st_size > 0 for p in tmp.glob(f".{target.name}.*.tmp"))
+    def temps() -> set[Path]:
+        return set(tmp.glob(f".{target.name}.*.tmp"))
+
+    def writing(earlier: set[Path]) -> bool:
+        """Records written to a temp file of this run (one left by an earlier SIGKILL does not count)."""
+        for p in temps() - earlier:
+            with contextlib.suppress(FileNotFoundError):
+                if p.stat().st_size > 0:
+                    return True
+        return False
 
     for cycle in range(sizes.extract_cycles):
         before = target.read_bytes() if target.exists() else b""
         sig = signal.SIGKILL if cycle % 2 else signal.SIGTERM
-        kill_when(cmd, writing, rng.uniform(0, 1.0), sig)
+        earlier = temps()
+        outcome = kill_when(cmd, lambda: writing(earlier), rng.uniform(0, 0.5), sig)
         after = target.read_bytes() if target.exists() else b""
         ids = [json.loads(line)["id"] for line in after.splitlines()]
         assert ids == [f"r{i}" for i in range(len(ids))], f"cycle {cycle}: ids out of order or repeated"
+        if outcome == "finished":
+            kept.append("done")
+            break
         if sig == signal.SIGKILL:
             assert after == before, f"cycle {cycle}: SIGKILL changed the output"
         else:
             assert after.startswith(before), f"cycle {cycle}: SIGTERM lost completed records"
-        kept.append(len(ids))
+        kept.append(f"{signal.Signals(sig).name}:{len(ids)}")
     assert main(["extract", "--quiet", "--resume", "--model", str(model), "-o", str(target), str(src)]) == 0
     ids = [json.loads(line)["id"] for line in target.read_bytes().splitlines()]
     assert ids == [f"r{i}" for i in range(n)]

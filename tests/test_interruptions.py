@@ -151,8 +151,20 @@ def _articles(path: Path, n: int) -> Path:
 
 
 def _writing(directory: Path, name: str):
-    """True once extract has written records to its temporary file next to `name`."""
-    return lambda: any(p.stat().st_size > 0 for p in directory.glob(f".{name}.*.tmp"))
+    """A test that holds once extract has written records to a *new* temporary file next to `name` (one left
+    by an earlier kill does not count)."""
+    earlier = set(directory.glob(f".{name}.*.tmp"))
+
+    def ready() -> bool:
+        for p in set(directory.glob(f".{name}.*.tmp")) - earlier:
+            try:
+                if p.stat().st_size > 0:
+                    return True
+            except FileNotFoundError:  # renamed into place meanwhile
+                pass
+        return False
+
+    return ready
 
 
 def _extract_cmd(model: Path, *args) -> list[str]:
@@ -166,7 +178,7 @@ def test_killed_extract_leaves_no_partial_output(tiny_model_dir, tmp_path):
     out_dir.mkdir()
     target = out_dir / "result.jsonl"
     cmd = _extract_cmd(tiny_model_dir, "--batch-size", "8", "-o", target, src)
-    assert run_and_kill(cmd, _writing(out_dir, target.name), rng, max_delay=1.0), "extract ended before the kill"
+    assert run_and_kill(cmd, _writing(out_dir, target.name), rng, max_delay=0.3), "extract ended before the kill"
     assert not target.exists()
     # what SIGKILL leaves behind is only a hidden temporary file, never something at the target path
     assert all(p.name.startswith(f".{target.name}.") for p in out_dir.iterdir())
@@ -174,15 +186,15 @@ def test_killed_extract_leaves_no_partial_output(tiny_model_dir, tmp_path):
 
 def test_killed_extract_keeps_an_existing_output_and_resume_completes(tiny_model_dir, tmp_path):
     rng = random.Random(kill_seed())
-    src = _articles(tmp_path / "in.jsonl", 400)
+    src = _articles(tmp_path / "in.jsonl", 1000)
     target = tmp_path / "out.jsonl"
     earlier = b"".join(json.dumps({"id": f"r{i}", "error": "done earlier"}).encode() + b"\n" for i in range(50))
     target.write_bytes(earlier)
     for resume in ((), ("--resume",)):
         cmd = _extract_cmd(tiny_model_dir, *resume, "--batch-size", "8", "-o", target, src)
-        assert run_and_kill(cmd, _writing(tmp_path, target.name), rng, max_delay=0.5), "extract ended first"
+        assert run_and_kill(cmd, _writing(tmp_path, target.name), rng, max_delay=0.3), "extract ended first"
         assert target.read_bytes() == earlier  # untouched, not half-written
     assert main(["extract", "--quiet", "--model", str(tiny_model_dir), "--resume", "-o", str(target), str(src)]) == 0
     lines = target.read_bytes().splitlines(keepends=True)
     assert b"".join(lines[:50]) == earlier
-    assert [json.loads(line)["id"] for line in lines] == [f"r{i}" for i in range(400)]
+    assert [json.loads(line)["id"] for line in lines] == [f"r{i}" for i in range(1000)]

@@ -84,11 +84,11 @@ def decode_spans(logits: np.ndarray, labels: list[str], enc: EncodedText, text: 
         start, end = enc.starts[first], enc.ends[last]
         if proclitic_logits is not None:
             k = int(proclitic_logits[first].argmax())
-            # only strip letters that really are proclitics and leave something of their word behind
-            # (a lone "ف" is a word, not a proclitic: stripping it would start the span on the space after it)
-            word_end = enc.ends[last_of_word[first]]
-            if k and proclitics_left_out(text, start, start + k) == k and start + k < min(end, word_end):
-                start += k
+            # only strip letters that really are proclitics, and only when a letter of their word follows:
+            # not a lone "ف" before a space, nor before a soft hyphen or bidi mark (spans never start on those)
+            rest = start + k
+            if k and rest < end and proclitics_left_out(text, start, rest) == k and text[rest].isalpha():
+                start = rest
         if start >= end:
             continue
         spans.append(TokenSpan(first, last, kind, start, end, float(probs[a:b].mean())))

@@ -44,19 +44,25 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int = 
     return wrap(_add_post_processor(tok))
 
 
+def from_tokens(tokens: list[str]) -> PreTrainedTokenizerFast:
+    """A WordPiece tokenizer over a fixed vocabulary, numbered in list order (first occurrence wins)."""
+    vocab: dict[str, int] = {}
+    for token in tokens:
+        vocab.setdefault(token, len(vocab))
+    tok = _bert_pipeline(Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100)))
+    return wrap(_add_post_processor(tok))
+
+
 def from_vocab_file(path: Path) -> PreTrainedTokenizerFast:
     """A fast tokenizer from a BERT `vocab.txt` (AraBERT, CAMeLBERT copies).
 
     Built with `tokenizers` directly: `BertTokenizer(vocab_file=...)` in recent transformers ignores the
     file and maps every Arabic word to [UNK]. Accents are kept (stripping them would strip hamza)."""
-    vocab = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        vocab.setdefault(line.rstrip("\n"), len(vocab))
-    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
+    tokens = [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines()]
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
     if missing:
         raise ModelError(f"{path}: special tokens {missing} are missing from the vocabulary")
-    tok = _bert_pipeline(Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100)))
-    return wrap(_add_post_processor(tok))
+    return from_tokens(tokens)
 
 
 def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
