@@ -103,7 +103,7 @@ class NameResolver:
 
     def __init__(self, text: str, entities: list[Entity], anonymous_heads: tuple[str, ...]):
         self.text = text
-        self.people = [e for e in entities if e.label == "PERS"]
+        self.people = sorted((e for e in entities if e.label == "PERS"), key=lambda e: e.start)
         self.named = sorted((e for e in entities if e.label in ("PERS", "ORG")), key=lambda e: e.start)
         self.anonymous = set(anonymous_heads)
         self._starts = [e.start for e in self.named]
@@ -113,7 +113,8 @@ class NameResolver:
         # one entry per distinct (label, name), in first-occurrence order: `fullest` gives the same answer
         self._names = list(dict.fromkeys((e.label, e.text) for e in self.named))
         self._fullest: dict[tuple[str, str], str] = {}
-        self._by_mention: dict[str, str | None] = {}
+        self._people_starts = [e.start for e in self.people]
+        self._by_mention: dict[tuple[str, int], str | None] = {}
 
     def fullest(self, entity: Entity) -> str:
         """The longest same-label name in the document that contains this one as whole words."""
@@ -135,22 +136,33 @@ class NameResolver:
         if inside:
             person = [e for e in inside if e.label == "PERS"]
             return self.fullest((person or inside)[-1])
-        if speaker.text not in self._by_mention:
-            self._by_mention[speaker.text] = self._resolve_mention(speaker.text)
-        return self._by_mention[speaker.text]
+        # a title refers to the nearest person before it that the same title introduced
+        before = bisect.bisect_left(self._people_starts, speaker.start)
+        key = (speaker.text, before)
+        if key not in self._by_mention:
+            self._by_mention[key] = self._resolve_mention(speaker.text, before)
+        return self._by_mention[key]
 
-    def _resolve_mention(self, mention_text: str) -> str | None:
-        mention = words(mention_text)
+    def _resolve_mention(self, mention_text: str, people_before: int) -> str | None:
+        mention = [_bare(w) for w in words(mention_text)]
         if not mention:
             return None
-        # a title used as a name elsewhere: "الرئيس التركي رجب طيب أردوغان" ... "قال الرئيس التركي"
-        for person in self.people:
-            lead = words(self.text[max(0, person.start - len(mention_text) - 12):person.start])
+        # "قال الوزير" after "وزير الخارجية سيرغي لافروف": the title's words (ال aside) stand just before a
+        # name; the nearest such person before the mention wins, else the first one after it
+        order = list(range(people_before - 1, -1, -1)) + list(range(people_before, len(self.people)))
+        for i in order:
+            person = self.people[i]
+            lead = [_bare(w) for w in words(self.text[max(0, person.start - len(mention_text) - 12):person.start])]
             if _contains(lead[-len(mention) - 1:], mention):
                 return self.fullest(person)
-        if mention[0] in self.anonymous:
+        if mention[0] in self.anonymous or "ال" + mention[0] in self.anonymous:
             return None
         return mention_text
+
+
+def _bare(word: str) -> str:
+    """A word without its definite article, so that "الوزير" matches "وزير"."""
+    return word[2:] if word.startswith("ال") and len(word) > 3 else word
 
 
 def build_statements(text: str, entities: list[Entity], role_spans: dict[str, list[TokenSpan]],
@@ -173,12 +185,11 @@ def build_statements(text: str, entities: list[Entity], role_spans: dict[str, li
         if speaker is not None:
             name = resolver.resolve(speaker)
         else:
-            name = previous_name if chosen["CUE"] is not None else None  # "وأضاف": the last speaker goes on
+            name = previous_name  # "وأضاف": whoever spoke last goes on (anonymous sources too)
         content_span = Span.of(text, content.start, content.end)
         statements.append(Statement(
             id=f"S{i + 1}", content=content_span, cue=chosen["CUE"], speaker=speaker, medium=chosen["MEDIUM"],
             speaker_name=name, kind=statement_kind(text, content_span),
             confidence=round(float(np.clip(confidence, 0.0, 1.0)), 4)))
-        if name is not None:
-            previous_name = name
+        previous_name = name
     return statements

@@ -36,6 +36,12 @@ class EncoderSize:
     intermediate_size: int = 1024
     max_position_embeddings: int = 512
 
+    def bert_config(self, vocab_size: int) -> BertConfig:
+        return BertConfig(vocab_size=vocab_size, hidden_size=self.hidden_size,
+                          num_hidden_layers=self.num_hidden_layers, num_attention_heads=self.num_attention_heads,
+                          intermediate_size=self.intermediate_size,
+                          max_position_embeddings=self.max_position_embeddings)
+
 
 @dataclass(frozen=True)
 class PretrainConfig:
@@ -154,11 +160,7 @@ def evaluate(model, batches: list[tuple[torch.Tensor, torch.Tensor]], device) ->
 
 
 def build_model(cfg: PretrainConfig, vocab_size: int) -> BertForMaskedLM:
-    m = cfg.model
-    config = BertConfig(vocab_size=vocab_size, hidden_size=m.hidden_size, num_hidden_layers=m.num_hidden_layers,
-                        num_attention_heads=m.num_attention_heads, intermediate_size=m.intermediate_size,
-                        max_position_embeddings=m.max_position_embeddings)
-    return BertForMaskedLM(config)
+    return BertForMaskedLM(cfg.model.bert_config(vocab_size))
 
 
 def pretrain(cfg: PretrainConfig) -> dict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, get_linear_schedule_with_warmup
+from transformers import get_linear_schedule_with_warmup
 
 from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config, to_dict
@@ -28,20 +28,16 @@ from qawl.link import LinkSettings, words
 from qawl.model import QawlModel
 from qawl.normalize import NormalizerConfig
 from qawl.pipeline import Extractor, WindowSettings
+from qawl.pretrain import EncoderSize
 from qawl.tokenizer import load_tokenizer
 from qawl.train_data import build_dataset, collate, token_budget_batches
 
 
 @dataclass(frozen=True)
-class RandomEncoder:
-    """Size of a randomly initialised encoder (tests, and the no-pretraining ablation)."""
+class RandomEncoder(EncoderSize):
+    """A randomly initialised encoder of this size (tests, and the no-pretraining ablation)."""
 
-    tokenizer_dir: str
-    hidden_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
-    max_position_embeddings: int = 512
+    tokenizer_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,10 +121,7 @@ def build_model(cfg: TrainConfig) -> tuple[QawlModel, object, NormalizerConfig]:
         raise ValueError("set `encoder` (a model directory) or `random_encoder` in the config")
     r = cfg.random_encoder
     tokenizer = load_tokenizer(r.tokenizer_dir)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=r.hidden_size, num_hidden_layers=r.num_hidden_layers,
-                        num_attention_heads=r.num_attention_heads, intermediate_size=r.intermediate_size,
-                        max_position_embeddings=r.max_position_embeddings)
-    return QawlModel.from_config(config), tokenizer, NormalizerConfig.load(r.tokenizer_dir)
+    return QawlModel.from_config(r.bert_config(len(tokenizer))), tokenizer, NormalizerConfig.load(r.tokenizer_dir)
 
 
 def selection_score(scores: dict) -> float:

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Score the shipped model, the no-pretraining ablation and the rule-based baseline on the ANERcorp test
+# split and the quote dev set; the README results table and the model card are generated from these reports.
+# Usage: scripts/evaluate_models.sh [OUT_DIR]   (default runs/eval; QAWL_DATA overrides ../shared/data)
+# Reports stay out of git: they quote corpus text around the errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA="${QAWL_DATA:-../shared/data}"
+OUT="${1:-runs/eval}"
+ABLATION="${ABLATION:-runs/qawl-small-noprt/best}"
+
+evaluate() {  # NAME MODEL GOLD
+    mkdir -p "$OUT/$1"
+    local cmd="qawl evaluate --model $2 --data $3 --report $OUT/$1 --seed 0"
+    echo "$cmd" | sed "s#$DATA#../shared/data#" > "$OUT/$1/command.txt"
+    $cmd
+}
+
+for name_model in qawl-small=models/qawl-small baseline=baseline noprt="$ABLATION"; do
+    name="${name_model%%=*}"; model="${name_model#*=}"
+    [ "$model" = baseline ] || [ -d "$model" ] || { echo "skipping $name: $model not found" >&2; continue; }
+    evaluate "$name-anercorp-test" "$model" "$DATA/anercorp/test.conll"
+    evaluate "$name-dev" "$model" "$DATA/quotes/dev.jsonl"
+done
+python scripts/results_table.py "$OUT"

@@ -1,0 +1,54 @@
+"""Rules of link.py: speaker_name resolution and statement kinds."""
+
+from qawl.document import Entity, Span
+from qawl.link import NameResolver, statement_kind
+
+TEXT = ("قال الرئيس التركي رجب طيب أردوغان إن بلاده مستعدة. "
+        "وأكد أردوغان أن المحادثات مستمرة. وقال الرئيس التركي إن الاتفاق قريب. "
+        "وذكرت مصادر مطلعة أن الوفد وصل. وأعلنت وزارة الخارجية أن السفير عاد.")
+
+
+def ents(text, items):
+    out = []
+    for name, label in items:
+        start = 0
+        while (i := text.find(name, start)) != -1:
+            out.append(Entity(i, i + len(name), label, name))
+            start = i + len(name)
+    return sorted(out, key=lambda e: e.start)
+
+
+def span(text, needle, nth=0):
+    i = -1
+    for _ in range(nth + 1):
+        i = text.index(needle, i + 1)
+    return Span(i, i + len(needle), needle)
+
+
+def resolver(anonymous=("مصادر",)):
+    entities = [e for e in ents(TEXT, [("رجب طيب أردوغان", "PERS"), ("وزارة الخارجية", "ORG")])]
+    short = span(TEXT, "أردوغان", 1)
+    entities.append(Entity(short.start, short.end, "PERS", short.text))
+    return NameResolver(TEXT, sorted(entities, key=lambda e: e.start), anonymous)
+
+
+def test_short_form_resolves_to_fullest_name():
+    assert resolver().resolve(span(TEXT, "أردوغان", 1)) == "رجب طيب أردوغان"
+
+
+def test_title_resolves_to_the_person_it_introduced():
+    assert resolver().resolve(span(TEXT, "الرئيس التركي", 1)) == "رجب طيب أردوغان"
+
+
+def test_anonymous_source_has_no_name_and_institution_keeps_its_description():
+    r = resolver()
+    assert r.resolve(span(TEXT, "مصادر مطلعة")) is None
+    assert r.resolve(span(TEXT, "وزارة الخارجية")) == "وزارة الخارجية"
+
+
+def test_statement_kinds():
+    text = 'الخارجية: لا شروط للحوار\n\nوقال الوزير: "نحن مستعدون". وأكد أن "الباب مفتوح" أمام الجميع.'
+    assert statement_kind(text, span(text, "لا شروط للحوار")) == "headline"
+    assert statement_kind(text, span(text, "نحن مستعدون")) == "direct"
+    assert statement_kind(text, span(text, 'أن "الباب مفتوح" أمام الجميع')) == "partial"
+    assert statement_kind("قال إن الوضع هادئ\n", span("قال إن الوضع هادئ\n", "إن الوضع هادئ")) == "indirect"
