@@ -76,7 +76,7 @@ def test_model_directory_goes_through_the_extractor(gold, monkeypatch, tmp_path,
                 assert not d.statements and not d.entities  # the model never sees the gold answers
                 yield Document("renamed", d.text, d.meta)
 
-    monkeypatch.setattr(qawl.pipeline.Extractor, "load", classmethod(lambda cls, path: Echo()))
+    monkeypatch.setattr(qawl.pipeline.Extractor, "load", classmethod(lambda cls, path, **options: Echo()))
     assert main(["evaluate", "--model", str(tmp_path / "qawl-small"), "--data", gold, "--bootstrap", "10"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("qawl-small: 5 documents")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,9 @@ class Extractor:
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
-             allow_pickle: bool = False, max_chars: int = DEFAULT_MAX_CHARS) -> "Extractor":
+             allow_pickle: bool = False, max_chars: int = DEFAULT_MAX_CHARS,
+             rule_fallback: bool | None = None) -> "Extractor":
+        """`rule_fallback` overrides the model's own setting (None keeps it); see fallback.py."""
         path = Path(path) if path is not None else default_model_path()
         if not path.is_dir():
             raise ModelError(f"{path}: model directory not found (set QAWL_MODEL or pass a path)")
@@ -82,6 +84,8 @@ class Extractor:
         cfg = model.config.to_dict()
         link = LinkSettings(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in cfg.get("qawl_link", {}).items()})
+        if rule_fallback is not None:
+            link = replace(link, rule_fallback=rule_fallback)
         window = WindowSettings(**cfg.get("qawl_window", {}))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -194,4 +198,10 @@ class Extractor:
         hidden = torch.from_numpy(merged["hidden"]).to(self.device)
         linker = self.model.linker
         statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link)
+        if self.link.rule_fallback:
+            from qawl.baseline import RuleBasedExtractor
+            from qawl.fallback import merge_rule_statements
+
+            rules = RuleBasedExtractor().statements(doc.text)
+            statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads)
         return Document(doc.id, doc.text, meta, entities, statements)

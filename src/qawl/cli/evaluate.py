@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--batch-size", type=int, default=32, help="documents per model batch (default 32)")
+    p.add_argument("--no-rule-fallback", dest="rule_fallback", action="store_false", default=None,
+                   help="--model DIR: the model's statements alone, without the rule-based fallback")
     p.set_defaults(handler=evaluate_command)
 
 
@@ -42,7 +44,8 @@ def _read(path: str, on_error) -> list[Document]:
     return list(read_documents(path, on_error=on_error))
 
 
-def _predictions(kind: str, value: str, gold: list[Document], batch_size: int) -> tuple[list[Document], list[str]]:
+def _predictions(kind: str, value: str, gold: list[Document], batch_size: int,
+                 rule_fallback: bool | None = None) -> tuple[list[Document], list[str]]:
     """(predicted documents, ids of documents the system failed on) for one --model or --pred."""
     if kind == "pred":
         failed: list[str] = []
@@ -61,7 +64,7 @@ def _predictions(kind: str, value: str, gold: list[Document], batch_size: int) -
     else:
         from qawl.pipeline import Extractor  # imported here: torch and the model are needed only for --model
 
-        extractor = Extractor.load(value)
+        extractor = Extractor.load(value, rule_fallback=rule_fallback)
     print(f"qawl: running {value} on {len(gold):,} document(s)", file=sys.stderr)
     bare = (Document(d.id, d.text, dict(d.meta)) for d in gold)  # the system must not see the answers
     preds = [Document(g.id, p.text, p.meta, p.entities, p.statements)  # pipe keeps order; keep gold ids
@@ -99,7 +102,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     gold = _read(args.gold, gold_error)
     gold_format = "conll" if corpus_format(args.gold) == "conll" else "jsonl"
-    runs = {name: _predictions(kind, value, gold, args.batch_size)
+    runs = {name: _predictions(kind, value, gold, args.batch_size, args.rule_fallback)
             for name, (kind, value) in zip(_names(systems), systems)}
     options = dict(gold_format=gold_format, n_resamples=args.bootstrap, seed=args.seed)
     if len(runs) == 2:

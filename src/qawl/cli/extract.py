@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="skip ids already in OUT (JSON Lines) and append the rest")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-record messages")
+    p.add_argument("--no-rule-fallback", dest="rule_fallback", action="store_false", default=None,
+                   help="the model's statements alone, without the rule-based fallback (see qawl.fallback)")
     p.add_argument("--shard-timeout", type=float, default=600.0, metavar="S",
                    help="under torchrun: seconds rank 0 waits for the other shards after its own (default 600)")
     p.set_defaults(handler=extract_command)
@@ -259,7 +261,7 @@ def _device(choice: str, quantize: bool, local_rank: int) -> str:
 
 
 def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle: bool,
-                   max_chars: int | None = None) -> "Extractor":
+                   max_chars: int | None = None, rule_fallback: bool | None = None) -> "Extractor":
     from qawl.pipeline import DEFAULT_MAX_CHARS, Extractor
 
     with warnings.catch_warnings():
@@ -267,7 +269,7 @@ def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle:
         warnings.filterwarnings("ignore", message=r".*quantize.*deprecated", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
         return Extractor.load(model, device=device, quantize=quantize, allow_pickle=allow_pickle,
-                              max_chars=max_chars or DEFAULT_MAX_CHARS)
+                              max_chars=max_chars or DEFAULT_MAX_CHARS, rule_fallback=rule_fallback)
 
 
 def extract_command(args: argparse.Namespace) -> int:
@@ -294,7 +296,7 @@ def _extract(args: argparse.Namespace) -> int:
     _check(args, fmt, info.distributed)
     token = run_token(info)  # before the model loads: the only collective step
     extractor = load_extractor(args.model, _device(args.device, args.quantize, info.local_rank), args.quantize,
-                               args.allow_pickle, args.max_chars)
+                               args.allow_pickle, args.max_chars, args.rule_fallback)
     done = read_done_ids(args.output) if args.resume else set()
     records = (r for r in iter_inputs(paths) if info.mine(r.index) and r.id not in done)
     results = predict_records(extractor, records, args.batch_size, args.min_confidence)
