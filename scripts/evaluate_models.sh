@@ -9,17 +9,20 @@ DATA="${QAWL_DATA:-../shared/data}"
 OUT="${1:-runs/eval}"
 ABLATION="${ABLATION:-runs/qawl-small-noprt/best}"
 
-evaluate() {  # NAME MODEL GOLD
+evaluate() {  # NAME MODEL GOLD [FLAGS]
     mkdir -p "$OUT/$1"
-    local cmd="qawl evaluate --model $2 --data $3 --report $OUT/$1 --seed 0"
+    local cmd="qawl evaluate --model $2 --data $3 --report $OUT/$1 --seed 0 ${4:-}"
     echo "$cmd" | sed "s#$DATA#../shared/data#" > "$OUT/$1/command.txt"
     $cmd
 }
 
-for name_model in qawl-small=models/qawl-small baseline=baseline noprt="$ABLATION"; do
-    name="${name_model%%=*}"; model="${name_model#*=}"
+# name=model[:flags]; the model-only rows show what the rule-based fallback adds
+for spec in qawl-small=models/qawl-small qawl-small-modelonly=models/qawl-small:--no-rule-fallback \
+            baseline=baseline noprt="$ABLATION" noprt-modelonly="$ABLATION:--no-rule-fallback"; do
+    name="${spec%%=*}"; rest="${spec#*=}"; model="${rest%%:*}"; flags=""
+    [ "$rest" = "$model" ] || flags="${rest#*:}"
     [ "$model" = baseline ] || [ -d "$model" ] || { echo "skipping $name: $model not found" >&2; continue; }
-    evaluate "$name-anercorp-test" "$model" "$DATA/anercorp/test.conll"
-    evaluate "$name-dev" "$model" "$DATA/quotes/dev.jsonl"
+    evaluate "$name-anercorp-test" "$model" "$DATA/anercorp/test.conll" "$flags"
+    evaluate "$name-dev" "$model" "$DATA/quotes/dev.jsonl" "$flags"
 done
 python scripts/results_table.py "$OUT"

@@ -9,8 +9,11 @@ import json
 import sys
 from pathlib import Path
 
-ROWS = (("qawl-small", "qawl-small (shipped)"), ("noprt", "same fine-tuning, random-init encoder"),
-        ("baseline", "rule-based baseline (`qawl.baseline`)"))
+ROWS = (("qawl-small", "qawl-small (shipped: model + rule fallback)"),
+        ("qawl-small-modelonly", "qawl-small, model alone (`--no-rule-fallback`)"),
+        ("noprt", "same fine-tuning from a random-init encoder (+ rule fallback)"),
+        ("noprt-modelonly", "same, random-init encoder, model alone"),
+        ("baseline", "rule-based baseline (`--model baseline`)"))
 
 
 def pct(d: dict, key: str) -> str:

@@ -1,9 +1,10 @@
-"""Rules as fallback: the model's statements first, the rule-based reference fills what they miss."""
+"""Rules and model together: rule statements kept, confident model statements the rules miss added."""
 
 from qawl.document import Span, Statement
 from qawl.fallback import RULE_CONFIDENCE, merge_rule_statements
 
-TEXT = "قال الوزير سامي الحداد إن المحادثات مستمرة. وأضاف أن الوفد وصل. وذكرت الوكالة أن الطقس بارد."
+TEXT = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وأضاف أن الوفد وصل. وذكرت الوكالة أن الطقس بارد. "
+        "الناطق يرى الأمر منتهيا.")
 
 
 def span(needle):
@@ -11,26 +12,30 @@ def span(needle):
     return Span(i, i + len(needle), needle)
 
 
-def st(sid, content, cue=None, speaker=None, confidence=0.9):
-    return Statement(sid, span(content), cue and span(cue), speaker and span(speaker), None, None, "indirect",
-                     confidence)
+def st(sid, content, cue=None, speaker=None, confidence=0.9, medium=None):
+    return Statement(sid, span(content), cue and span(cue), speaker and span(speaker), medium and span(medium),
+                     None, "indirect", confidence)
 
 
-def test_rules_fill_a_missing_speaker_and_a_missed_statement():
-    model = [st("S1", "إن المحادثات مستمرة"), st("S2", "أن الوفد وصل", cue="أضاف")]
-    rules = [st("R1", "إن المحادثات", cue="قال", speaker="الوزير سامي الحداد", confidence=None),
-             st("R2", "أن الطقس بارد", cue="ذكرت", speaker="الوكالة", confidence=None)]
-    out = merge_rule_statements(TEXT, [], model, rules)
+RULES = [st("R1", "إن المحادثات مستمرة", cue="قال", speaker="الوزير سامي الحداد", confidence=None),
+         st("R2", "أن الوفد وصل", cue="أضاف", confidence=None)]
+
+
+def test_rules_kept_and_confident_model_statements_added():
+    model = [st("S1", "إن المحادثات", speaker="الوزير", medium="الوكالة"),  # the rules cover it
+             st("S2", "أن الطقس بارد", cue="ذكرت", speaker="الوكالة", confidence=0.8),  # the rules missed it
+             st("S3", "الأمر منتهيا", speaker="الناطق", confidence=0.3)]  # missed by both, but unsure
+    out = merge_rule_statements(TEXT, [], model, RULES)
     assert [s.content.text for s in out] == ["إن المحادثات مستمرة", "أن الوفد وصل", "أن الطقس بارد"]
     assert [s.id for s in out] == ["S1", "S2", "S3"]
     first, second, third = out
-    assert first.content == model[0].content and first.speaker.text == "الوزير سامي الحداد"
-    assert first.confidence == 0.9 and third.confidence == RULE_CONFIDENCE
+    assert first.speaker.text == "الوزير سامي الحداد" and first.medium.text == "الوكالة"
+    assert first.confidence == RULE_CONFIDENCE and third.confidence == 0.8
     assert second.speaker is None and second.speaker_name == first.speaker_name  # "وأضاف" continues
+    assert third.speaker_name == "الوكالة"
 
 
-def test_model_speaker_is_kept_when_present():
-    model = [st("S1", "إن المحادثات مستمرة", speaker="الوزير")]
-    rules = [st("R1", "إن المحادثات مستمرة", speaker="الوزير سامي الحداد", confidence=None)]
-    out = merge_rule_statements(TEXT, [], model, rules)
-    assert len(out) == 1 and out[0].speaker.text == "الوزير"
+def test_min_confidence_controls_model_only_statements():
+    model = [st("S3", "الأمر منتهيا", speaker="الناطق", confidence=0.3)]
+    assert len(merge_rule_statements(TEXT, [], model, RULES, min_confidence=0.6)) == 2
+    assert len(merge_rule_statements(TEXT, [], model, RULES, min_confidence=0.2)) == 3

@@ -1,9 +1,12 @@
-"""Rules as a fallback beside the model: the model's statements come first, and the rule-based reference
-(`qawl.baseline`) fills in what the model left out — a speaker the model did not find for a content both
-agree on, and statements whose content the model missed entirely.
+"""Rules and model together: the rule-based reference (`qawl.baseline`) is precise where a cue word and a
+complementizer or quotation mark frame a statement, the model finds statements the rules cannot. Measured on
+quotes/dev.jsonl with qawl-small (README, model card), the combination that works best is:
 
-Statements that come from the rules carry `RULE_CONFIDENCE`; `speaker_name` is resolved again with the
-model's entities, and speakerless statements (وأضاف) take the name of the statement before them.
+- every rule statement is kept (content precision 93% on dev), with a medium the model found for it;
+- a model statement is added when no rule statement covers its content and its confidence is at least
+  `min_confidence` (0.6, chosen on dev);
+- `speaker_name` is resolved with the model's entities; a speakerless statement (وأضاف) continues the
+  speaker of the statement before it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import replace
 from qawl.document import Entity, Span, Statement
 from qawl.link import NameResolver
 
-RULE_CONFIDENCE = 0.5  # no calibrated score exists for a rule; below most model statements
+RULE_CONFIDENCE = 0.9  # the rules' content precision on dev was 0.93; no finer score exists for a rule
 MIN_OVERLAP = 0.5  # shared characters over the shorter content: "the same statement"
 
 
@@ -23,22 +26,17 @@ def _overlap(a: Span, b: Span) -> float:
 
 
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
-                          anonymous_heads: tuple[str, ...] = ()) -> list[Statement]:
-    resolver = NameResolver(text, entities, anonymous_heads)
+                          anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6) -> list[Statement]:
     merged: list[Statement] = []
-    used: set[int] = set()
+    for r in rules:
+        same = [m for m in model if m.medium is not None and _overlap(m.content, r.content) >= MIN_OVERLAP]
+        merged.append(replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE))
     for m in model:
-        best = max(range(len(rules)), key=lambda i: _overlap(m.content, rules[i].content), default=None)
-        if best is not None and _overlap(m.content, rules[best].content) >= MIN_OVERLAP:
-            used.add(best)
-            r = rules[best]
-            if m.speaker is None and r.speaker is not None:
-                m = replace(m, speaker=r.speaker, cue=m.cue or r.cue)
-        merged.append(m)
-    for i, r in enumerate(rules):
-        if i not in used and all(_overlap(r.content, m.content) < MIN_OVERLAP for m in model):
-            merged.append(replace(r, confidence=RULE_CONFIDENCE))
+        if (m.confidence or 0.0) >= min_confidence and all(_overlap(m.content, r.content) < MIN_OVERLAP
+                                                            for r in rules):
+            merged.append(m)
     merged.sort(key=lambda s: (s.content.start, -s.content.end))
+    resolver = NameResolver(text, entities, anonymous_heads)
     out, previous = [], None
     for n, s in enumerate(merged):
         name = resolver.resolve(s.speaker) if s.speaker is not None else previous

@@ -39,7 +39,8 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
 class LinkSettings:
     max_distance: int = 96  # tokens between a content span and a candidate cue/speaker/medium
     anonymous_heads: tuple[str, ...] = ()  # first words of speakers whose name is null (learned in training)
-    rule_fallback: bool = True  # fill what the model left out with qawl.baseline's statements (fallback.py)
+    rule_fallback: bool = True  # combine with qawl.baseline's statements (fallback.py)
+    model_min_confidence: float = 0.6  # with rule_fallback: a model statement the rules miss needs this
 
 
 def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list[TokenSpan],

@@ -203,5 +203,6 @@ class Extractor:
             from qawl.fallback import merge_rule_statements
 
             rules = RuleBasedExtractor().statements(doc.text)
-            statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads)
+            statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads,
+                                               self.link.model_min_confidence)
         return Document(doc.id, doc.text, meta, entities, statements)
