@@ -161,7 +161,15 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "  the annotated quote corpus `quotes/train.jsonl` (entities and statements). Model selection on",
         "  `quotes/dev.jsonl` and the ANERcorp held-out part (mean of entity, content and statement F1).",
         f"- Recipe: `configs/qawl-small.yaml`; best epoch {selected.get('epoch')} (step {selected.get('step')}); "
-        + (f"fine-tuning took {minutes:.0f} minutes on 2 CPU cores (one thread)." if minutes else ""),
+        + (f"fine-tuning took {minutes:.0f} minutes on this project's 2-core CPU." if minutes else ""),
+        "",
+        "## How statements are produced", "",
+        "The model's statements are combined with those of the rule-based reference (`qawl.baseline`,",
+        "`qawl/fallback.py`): every rule statement is kept (its content precision is high), a model statement is",
+        "added when no rule statement covers it and its confidence is at least "
+        f"{config.get('qawl_link', {}).get('model_min_confidence', 0.6)} (chosen on dev),",
+        "and `speaker_name` is resolved with the model's entities. `--no-rule-fallback` gives the model alone;",
+        "both are scored below.",
         "",
         "## Scores", "",
         "All figures below come from `qawl evaluate` (95% bootstrap intervals over documents in brackets).", "",
@@ -178,7 +186,9 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         lines += ["", "Entities on the same dev set:", "", "| type | precision | recall | F1 |", "|---|---:|---:|---:|"] \
             + entity_rows(reports["dev"])
     if ablation:
-        lines += ["", "### Ablation: the same fine-tuning from a randomly initialised encoder", "",
+        lines += ["", "### Ablation: pretraining, and the rule fallback", "",
+                  "The same fine-tuning from a randomly initialised encoder (`configs/qawl-small-noprt.yaml`), each",
+                  "with and without the rule fallback, beside the rule-based baseline alone:", "",
                   "| model | ANERcorp test F1 | dev content F1 | dev statement F1 | dev speaker accuracy |",
                   "|---|---:|---:|---:|---:|"]
         for name, reps in ablation.items():

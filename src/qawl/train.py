@@ -13,7 +13,7 @@ import math
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -227,7 +227,9 @@ def train(cfg: TrainConfig) -> dict:
         unwrapped = accelerator.unwrap_model(model)
         scores = {}
         if accelerator.is_main_process:
-            extractor = Extractor(unwrapped, tokenizer, norm, link, cfg.window, accelerator.device)
+            # the model alone is selected: the rule fallback would blur the differences between epochs
+            extractor = Extractor(unwrapped, tokenizer, norm, replace(link, rule_fallback=False), cfg.window,
+                                  accelerator.device)
             scores = evaluate_split(extractor, aner_heldout, dev)
             extractor.model.train()
         score = selection_score(scores)
