@@ -116,6 +116,7 @@ class NameResolver:
         self._names = list(dict.fromkeys((e.label, e.text) for e in self.named))
         self._fullest: dict[tuple[str, str], str] = {}
         self._people_starts = [e.start for e in self.people]
+        self._known: dict[str, None] = {}  # resolved names, in order (a dict keeps order, like a set would not)
         self._by_mention: dict[tuple[str, int], str | None] = {}
 
     def fullest(self, entity: Entity) -> str:
@@ -137,13 +138,32 @@ class NameResolver:
         inside = [e for e in self.named[lo:hi] if e.end > speaker.start]
         if inside:
             person = [e for e in inside if e.label == "PERS"]
-            return self.fullest((person or inside)[-1])
+            if person and person[0].start > speaker.start:
+                # "وزير الطاقة يوسف بن حمد الكندي": a name ends the mention, even where the entity
+                # recognizer cut it into pieces; take it from the first person entity to the end
+                start = person[0].start
+                name = Entity(start, speaker.end, "PERS", self.text[start:speaker.end])
+                return self.remember(self.fullest(name))
+            return self.remember(self.fullest((person or inside)[-1]))
+        known = self.known_name(speaker.text)
+        if known is not None:
+            return known
         # a title refers to the nearest person before it that the same title introduced
         before = bisect.bisect_left(self._people_starts, speaker.start)
         key = (speaker.text, before)
         if key not in self._by_mention:
             self._by_mention[key] = self._resolve_mention(speaker.text, before)
         return self._by_mention[key]
+
+    def remember(self, name: str) -> str:
+        """A name resolved in this document: later short forms of it ("الكندي") resolve to it."""
+        self._known.setdefault(name, None)
+        return name
+
+    def known_name(self, mention_text: str) -> str | None:
+        mention = words(mention_text)
+        found = [n for n in self._known if len(words(n)) > len(mention) and _contains(words(n), mention)]
+        return max(found, key=lambda n: len(words(n))) if found else None
 
     def _resolve_mention(self, mention_text: str, people_before: int) -> str | None:
         mention = [_bare(w) for w in words(mention_text)]
