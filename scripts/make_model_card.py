@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--model", required=True)
     ap.add_argument("--report", action="append", default=[], help="NAME=REPORT_DIR (anercorp_test, dev)")
     ap.add_argument("--ablation", action="append", default=[], help="LABEL=ANERCORP_REPORT_DIR,DEV_REPORT_DIR")
+    ap.add_argument("--note", action="append", default=[], help="a paragraph after the scores (repeatable)")
     args = ap.parse_args()
     model = Path(args.model)
     reports, commands = {}, {}
@@ -41,7 +42,7 @@ def main() -> None:
         a, _, d = dirs.partition(",")
         ablation[label] = {"anercorp_test": load(a), "dev": load(d)}
     scores = json.loads((model / "scores.json").read_text()) if (model / "scores.json").exists() else {}
-    card = finetuned_card(model, reports, commands, scores, ablation or None)
+    card = finetuned_card(model, reports, commands, scores, ablation or None, args.note)
     (model / "README.md").write_text(card, encoding="utf-8")
     print(model / "README.md")
 

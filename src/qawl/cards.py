@@ -141,7 +141,8 @@ def statement_rows(report: dict[str, Any]) -> list[str]:
 
 
 def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands: dict[str, str],
-                   scores: dict[str, Any], ablation: dict[str, dict[str, Any]] | None = None) -> str:
+                   scores: dict[str, Any], ablation: dict[str, dict[str, Any]] | None = None,
+                   notes: list[str] = ()) -> str:
     """reports: 'anercorp_test' and 'dev' results dicts (qawl evaluate's report.json)."""
     history = scores.get("history", [])
     selected = scores.get("selected_epoch", {})
@@ -198,6 +199,8 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
                 f"{_pct(d['statements']['content_overlap']['f1']) if d else '–'} | "
                 f"{_pct(d['statements']['statement']['f1']) if d else '–'} | "
                 f"{_pct(d['statements']['speaker_accuracy']['accuracy']) if d else '–'} |")
+    if notes:
+        lines += [""] + list(notes)
     lines += [
         "", "## Data and terms", "", FINETUNE_TERMS, "",
         "## Known limitations", "",

@@ -42,6 +42,12 @@ def viterbi(log_probs: np.ndarray, labels: list[str]) -> list[str]:
     if T == 0:
         return []
     trans = transition_mask(labels)
+    # the per-token argmax maximizes the unconstrained score; when it is IOB2-valid it is also the
+    # constrained optimum, and the Python loop below (a fifth of inference time) is not needed
+    best = log_probs.argmax(axis=1)
+    start_ok = not labels[int(best[0])].startswith("I")
+    if start_ok and np.isfinite(trans[best[:-1], best[1:]]).all():
+        return [labels[i] for i in best]
     start_ok = np.array([0.0 if not l.startswith("I") else -np.inf for l in labels], dtype=np.float32)
     score = log_probs[0] + start_ok
     back = np.zeros((T, n), dtype=np.int64)
