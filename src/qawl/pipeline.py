@@ -20,10 +20,12 @@ import numpy as np
 import torch
 
 from qawl import __version__
+from qawl.baseline import RuleBasedExtractor
 from qawl.decode import decode_spans, merge_windows
 from qawl.document import Document, Entity
 from qawl.encode import EncodedText, Window, encode_text, make_windows
 from qawl.errors import DocumentTooLarge, ModelError
+from qawl.fallback import merge_rule_statements
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.link import LinkSettings, build_statements
 from qawl.model import QawlModel
@@ -70,6 +72,7 @@ class Extractor:
         self.tokens_per_batch = tokens_per_batch
         self.max_chars = max_chars
         self.autocast_dtype: torch.dtype | None = None
+        self.rules = RuleBasedExtractor()  # for link.rule_fallback (see fallback.py)
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
@@ -199,10 +202,7 @@ class Extractor:
         linker = self.model.linker
         statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link)
         if self.link.rule_fallback:
-            from qawl.baseline import RuleBasedExtractor
-            from qawl.fallback import merge_rule_statements
-
-            rules = RuleBasedExtractor().statements(doc.text)
+            rules = self.rules.statements(doc.text)
             statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads,
                                                self.link.model_min_confidence)
         return Document(doc.id, doc.text, meta, entities, statements)
