@@ -71,6 +71,7 @@ class Extractor:
         self.name = name
         self.tokens_per_batch = tokens_per_batch
         self.max_chars = max_chars
+        self.chunk_chars = 48_000  # a chunk's working set (windows, logits, hidden states) grows with its text
         self.autocast_dtype: torch.dtype | None = None
         self.rules = RuleBasedExtractor()  # for link.rule_fallback (see fallback.py)
 
@@ -108,10 +109,13 @@ class Extractor:
         return next(self.pipe([text]))
 
     def pipe(self, items: Iterable[str | Document], batch_size: int = 32) -> Iterator[Document]:
-        """Predict for each item, in input order; memory stays bounded by `batch_size` documents.
+        """Predict for each item, in input order. Documents are predicted in chunks of at most `batch_size`
+        documents and about `chunk_chars` characters, so memory stays flat however long the stream and
+        however its article lengths vary.
 
         A document longer than `max_chars` raises DocumentTooLarge once every document before it is yielded."""
         chunk: list[Document] = []
+        chars = 0
         for n, item in enumerate(items):
             doc = item if isinstance(item, Document) else Document(id=str(n + 1), text=item)
             if len(doc.text) > self.max_chars:
@@ -119,9 +123,10 @@ class Extractor:
                     yield from self.predict_documents(chunk)
                 self.check_size(doc)
             chunk.append(doc)
-            if len(chunk) >= batch_size:
+            chars += len(doc.text)
+            if len(chunk) >= batch_size or chars >= self.chunk_chars:
                 yield from self.predict_documents(chunk)
-                chunk = []
+                chunk, chars = [], 0
         if chunk:
             yield from self.predict_documents(chunk)
 
