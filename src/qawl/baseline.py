@@ -104,6 +104,11 @@ class _DocState:
         self.text = text
         self.words = words_of(text)
         self.last_name: str | None = None
+        # where each word form occurs: name lookups visit only those places, not the whole article
+        self._lookups: dict[tuple[str, object], str | None] = {}
+        self.positions: dict[str, list[int]] = {}
+        for i, w in enumerate(self.words):
+            self.positions.setdefault(w.form, []).append(i)
 
     def _adjacent(self, a: Word, b: Word) -> bool:
         return self.text[a.end:b.start].isspace()
@@ -125,16 +130,24 @@ class _DocState:
             k = name_end(self.text, ws, j) if j < len(ws) else j
             if k > j:
                 return self.text[ws[j].start:ws[k - 1].end]
-            return self._name_after(forms) or speaker.text
+            return self._cached(self._name_after, tuple(forms)) or speaker.text
         if len(ws) == 1 and not forms[0].startswith("ال"):
-            return self._name_ending(forms[0]) or speaker.text
+            return self._cached(self._name_ending, forms[0]) or speaker.text
         return speaker.text
 
-    def _name_after(self, forms: list[str]) -> str | None:
+    def _cached(self, lookup, key):
+        """Both lookups depend only on the article: a name repeated through a long article is looked up once."""
+        if (lookup.__name__, key) not in self._lookups:
+            self._lookups[(lookup.__name__, key)] = lookup(key)
+        return self._lookups[(lookup.__name__, key)]
+
+    def _name_after(self, forms: tuple[str, ...]) -> str | None:
         """"الرئيس التركي" -> the name that follows "الرئيس التركي" elsewhere in the article (the longest)."""
         n, best = len(forms), None
-        for i in range(len(self.words) - n):
-            if [w.form for w in self.words[i:i + n]] != forms or not self._adjacent(self.words[i + n - 1],
+        for i in self.positions.get(forms[0], ()):
+            if i >= len(self.words) - n:
+                break
+            if tuple(w.form for w in self.words[i:i + n]) != forms or not self._adjacent(self.words[i + n - 1],
                                                                                    self.words[i + n]):
                 continue
             k = name_end(self.text, self.words, i + n)
@@ -145,9 +158,8 @@ class _DocState:
     def _name_ending(self, form: str) -> str | None:
         """"أردوغان" -> "رجب طيب أردوغان": up to two name words before it elsewhere in the article."""
         best = None
-        for i, w in enumerate(self.words):
-            if w.form != form:
-                continue
+        for i in self.positions.get(form, ()):
+            w = self.words[i]
             k = i
             while (k > 0 and i - k < 2 and not self.words[k - 1].form.startswith("ال")
                    and self.words[k - 1].form not in TITLES | SPEAKER_STOPS | SAY

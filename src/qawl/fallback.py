@@ -11,6 +11,7 @@ quotes/dev.jsonl with qawl-small (README, model card), the combination that work
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import replace
 
 from qawl.document import Entity, Span, Statement
@@ -25,15 +26,34 @@ def _overlap(a: Span, b: Span) -> float:
     return max(0, shared) / max(1, min(a.end - a.start, b.end - b.start))
 
 
+class _Overlapping:
+    """Statements sorted by content start, to find those overlapping a span without scanning them all
+    (a 2 MB article has thousands of statements on each side)."""
+
+    def __init__(self, statements: list[Statement]):
+        self.items = sorted(statements, key=lambda s: s.content.start)
+        self.starts = [s.content.start for s in self.items]
+        self.longest = max((s.content.end - s.content.start for s in self.items), default=0)
+
+    def same_as(self, span: Span) -> list[Statement]:
+        i = bisect.bisect_left(self.starts, span.start - self.longest)
+        out = []
+        while i < len(self.items) and self.starts[i] < span.end:
+            if _overlap(self.items[i].content, span) >= MIN_OVERLAP:
+                out.append(self.items[i])
+            i += 1
+        return out
+
+
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
                           anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6) -> list[Statement]:
     merged: list[Statement] = []
+    with_medium, rule_index = _Overlapping([m for m in model if m.medium is not None]), _Overlapping(rules)
     for r in rules:
-        same = [m for m in model if m.medium is not None and _overlap(m.content, r.content) >= MIN_OVERLAP]
+        same = with_medium.same_as(r.content)
         merged.append(replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE))
     for m in model:
-        if (m.confidence or 0.0) >= min_confidence and all(_overlap(m.content, r.content) < MIN_OVERLAP
-                                                            for r in rules):
+        if (m.confidence or 0.0) >= min_confidence and not rule_index.same_as(m.content):
             merged.append(m)
     merged.sort(key=lambda s: (s.content.start, -s.content.end))
     resolver = NameResolver(text, entities, anonymous_heads)
