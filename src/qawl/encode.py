@@ -10,7 +10,9 @@ token belongs to the *core* of exactly one window (the one where it has the most
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
+from functools import cached_property
 
 from qawl.document import Document
 from qawl.labels import NER_LABELS, OUTSIDE, PROCLITICS, ROLE_LAYERS, ROLE_TAGS, ROLES, label2id
@@ -36,17 +38,21 @@ class EncodedText:
 
     def word_first_token(self) -> list[int]:
         """For each token, the index of the first token of its word."""
-        first, out = {}, []
-        for i, w in enumerate(self.word_ids):
-            first.setdefault(w, i)
-            out.append(first[w])
-        return out
+        return self._word_bounds[0]
 
     def word_last_token(self) -> list[int]:
+        """For each token, the index of the last token of its word."""
+        return self._word_bounds[1]
+
+    @cached_property
+    def _word_bounds(self) -> tuple[list[int], list[int]]:
+        # computed once per document: every span and every decoded layer asks for them
+        first: dict[int, int] = {}
         last: dict[int, int] = {}
         for i, w in enumerate(self.word_ids):
+            first.setdefault(w, i)
             last[w] = i
-        return [last[w] for w in self.word_ids]
+        return [first[w] for w in self.word_ids], [last[w] for w in self.word_ids]
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,12 @@ def make_windows(n_tokens: int, max_tokens: int, overlap: int) -> list[Window]:
 
 def span_token_range(enc: EncodedText, start: int, end: int) -> tuple[int, int] | None:
     """First and last token (inclusive) of the words that the char span [start, end) overlaps."""
-    toks = [i for i in range(len(enc)) if enc.starts[i] < end and enc.ends[i] > start]
-    if not toks:
+    # token offsets never decrease, so the overlapping tokens are one run found by two bisections
+    first = bisect.bisect_right(enc.ends, start)  # first token ending after `start`
+    last = bisect.bisect_left(enc.starts, end) - 1  # last token starting before `end`
+    if first > last:
         return None
-    first_of_word, last_of_word = enc.word_first_token(), enc.word_last_token()
-    return first_of_word[toks[0]], last_of_word[toks[-1]]
+    return enc.word_first_token()[first], enc.word_last_token()[last]
 
 
 def proclitics_left_out(text: str, word_start: int, span_start: int) -> int | None:
