@@ -102,3 +102,22 @@ def test_viterbi_never_emits_stray_inside_tag():
     assert tags[0] != "I-PERS"
     for a, b in zip(tags, tags[1:]):
         assert not b.startswith("I-") or a[2:] == b[2:]
+
+
+def test_layered_viterbi_is_the_exact_constrained_optimum():
+    """Batched over layers, the decoder still returns each layer's best IOB2-valid path (brute force check)."""
+    import itertools
+
+    from qawl.decode import viterbi_layers
+    from qawl.labels import ROLE_TAGS, allowed_transition
+
+    rng = np.random.default_rng(3)
+    lp = np.log(rng.dirichlet(np.ones(len(ROLE_TAGS)) * 0.3, size=(6, 5))).astype(np.float32)  # (L, T, n)
+    best = viterbi_layers(lp, ROLE_TAGS)
+    for layer in range(lp.shape[0]):
+        valid = [p for p in itertools.product(range(len(ROLE_TAGS)), repeat=lp.shape[1])
+                 if not ROLE_TAGS[p[0]].startswith("I")
+                 and all(allowed_transition(ROLE_TAGS[a], ROLE_TAGS[b]) for a, b in zip(p, p[1:]))]
+        score = lambda p: sum(lp[layer, t, k] for t, k in enumerate(p))  # noqa: E731
+        assert np.isclose(score(tuple(best[layer])), max(score(p) for p in valid))
+        assert [ROLE_TAGS[k] for k in best[layer]] == viterbi(lp[layer], ROLE_TAGS)

@@ -9,6 +9,7 @@ speech verb ("وقال لافروف"). ORG: an organisation head noun and its ch
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qawl.document import Entity
 from qawl.normalize import NormalizerConfig, is_punct, normalize_fast
@@ -30,6 +31,12 @@ class Word:
     form: str  # lookup form
 
 
+@lru_cache(maxsize=1 << 13)  # bounded: a long stream must not grow memory
+def lookup_form(word: str) -> str:
+    """A word's lookup form; cached because news repeats its words (this was most of the rules' time)."""
+    return normalize_fast(word, LOOKUP)
+
+
 def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """Runs of non-space, non-punctuation characters in text[start:end] (diacritics stay in their word)."""
     end = len(text) if end is None else end
@@ -37,7 +44,7 @@ def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     for i in range(start, end + 1):
         boundary = i == end or text[i].isspace() or is_punct(text[i])
         if boundary and begin is not None:
-            out.append(Word(begin, i, normalize_fast(text[begin:i], LOOKUP)))
+            out.append(Word(begin, i, lookup_form(text[begin:i])))
             begin = None
         elif not boundary and begin is None:
             begin = i

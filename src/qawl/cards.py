@@ -140,6 +140,22 @@ def statement_rows(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _word_feature_lines(model_dir: Path, config: dict[str, Any]) -> list[str]:
+    wv = config.get("qawl_word_vectors")
+    if not wv:
+        return []
+    meta = json.loads((model_dir / "wordvec" / "config.json").read_text(encoding="utf-8"))
+    report = meta.get("source", {}).get("report", {})
+    coverage = report.get("token_coverage_of_exported")
+    return [
+        f"- Word features: {wv['size']:,} static fastText vectors of dimension {wv['dim']} (`wordvec/`, int8),",
+        f"  trained on the raw text below ({report.get('corpus_words', 0):,} words; the table covers "
+        + (f"{coverage:.1%} of word tokens" if coverage else "the most frequent words")
+        + "), `scripts/train_word_vectors.py --config configs/wordvec.yaml`;",
+        "  each subword's embedding gets its word's vector through a learned projection (`qawl/model.py`).",
+    ]
+
+
 def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands: dict[str, str],
                    scores: dict[str, Any], ablation: dict[str, dict[str, Any]] | None = None,
                    notes: list[str] = ()) -> str:
@@ -161,6 +177,7 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "- Data: ANERcorp train (CAMeL split; 10% of its sentences held out for model selection; entities only) and",
         "  the annotated quote corpus `quotes/train.jsonl` (entities and statements). Model selection on",
         "  `quotes/dev.jsonl` and the ANERcorp held-out part (mean of entity, content and statement F1).",
+    ] + _word_feature_lines(model_dir, config) + [
         f"- Recipe: `configs/qawl-small.yaml`; best epoch {selected.get('epoch')} (step {selected.get('step')}); "
         + (f"fine-tuning took {minutes:.0f} minutes on this project's 2-core CPU." if minutes else ""),
         "",

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from qawl.encode import EncodedText, Window, proclitics_left_out
 from qawl.labels import allowed_transition, bio_to_spans
+
+CRFScores = tuple[np.ndarray, np.ndarray, np.ndarray]  # transitions, start, end (see qawl/crf.py)
 
 
 def merge_windows(window_arrays: list[np.ndarray], windows: list[Window]) -> np.ndarray:
@@ -27,6 +30,11 @@ def merge_windows(window_arrays: list[np.ndarray], windows: list[Window]) -> np.
 
 def transition_mask(labels: list[str]) -> np.ndarray:
     """(from, to) -> 0 where allowed, -inf where the IOB2 constraint forbids it."""
+    return _transition_mask(tuple(labels))
+
+
+@lru_cache(maxsize=16)
+def _transition_mask(labels: tuple[str, ...]) -> np.ndarray:
     n = len(labels)
     mask = np.zeros((n, n), dtype=np.float32)
     for i, a in enumerate(labels):
@@ -38,27 +46,58 @@ def transition_mask(labels: list[str]) -> np.ndarray:
 
 def viterbi(log_probs: np.ndarray, labels: list[str]) -> list[str]:
     """Best IOB2-valid tag sequence for log_probs (T, n_labels)."""
-    T, n = log_probs.shape
+    return [labels[i] for i in viterbi_layers(log_probs[None], labels)[0]]
+
+
+def viterbi_layers(log_probs: np.ndarray, labels: list[str], crf: CRFScores | None = None,
+                   lengths: np.ndarray | None = None) -> np.ndarray:
+    """Best IOB2-valid tag ids for each of L independent layers: log_probs (L, T, n) -> (L, T).
+
+    `crf`: per-layer learned (transitions (L, n, n), start (L, n), end (L, n)) scores added to the path score
+    (qawl/crf.py); without them every valid transition scores 0. `lengths` (L,): layers shorter than T (padded
+    with zeros, which decode to label 0, "O"); positions past a layer's length are meaningless. All layers
+    (the role layers of a document, or every document of a chunk) share one pass over the tokens, so the
+    Python loop runs once, not per layer."""
+    L, T, n = log_probs.shape
+    best = log_probs.argmax(axis=2)  # (L, T)
     if T == 0:
-        return []
-    trans = transition_mask(labels)
-    # the per-token argmax maximizes the unconstrained score; when it is IOB2-valid it is also the
-    # constrained optimum, and the Python loop below (a fifth of inference time) is not needed
-    best = log_probs.argmax(axis=1)
-    start_ok = not labels[int(best[0])].startswith("I")
-    if start_ok and np.isfinite(trans[best[:-1], best[1:]]).all():
-        return [labels[i] for i in best]
-    start_ok = np.array([0.0 if not l.startswith("I") else -np.inf for l in labels], dtype=np.float32)
-    score = log_probs[0] + start_ok
-    back = np.zeros((T, n), dtype=np.int64)
+        return best
+    mask = transition_mask(labels)
+    inside = np.array([l.startswith("I") for l in labels])
+    start_mask = np.where(inside, -np.inf, 0.0).astype(np.float32)
+    if crf is None:
+        # the per-token argmax maximizes the unconstrained score; when it is IOB2-valid it is also the
+        # constrained optimum, and the loop below is not needed for that layer
+        valid = ~inside[best[:, 0]] & np.isfinite(mask[best[:, :-1], best[:, 1:]]).all(axis=1)
+        todo = np.flatnonzero(~valid)
+        trans = np.broadcast_to(mask, (len(todo), n, n))
+        start, end = np.broadcast_to(start_mask, (len(todo), n)), np.zeros((len(todo), n), np.float32)
+    else:
+        todo = np.arange(L)
+        trans, start, end = crf[0] + mask, crf[1] + start_mask, crf[2]
+    if len(todo) == 0:
+        return best
+    lp = log_probs[todo]  # (K, T, n)
+    active = None if lengths is None else np.arange(T)[None, :] < np.asarray(lengths)[todo, None]  # (K, T)
+    stay = np.arange(n)
+    score = lp[:, 0] + start
+    back = np.zeros((len(todo), T, n), dtype=np.int64)
     for t in range(1, T):
-        cand = score[:, None] + trans  # (from, to)
-        back[t] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + log_probs[t]
-    best = [int(score.argmax())]
+        cand = score[:, :, None] + trans  # (K, from, to)
+        if active is None:
+            back[:, t] = cand.argmax(axis=1)
+            score = cand.max(axis=1) + lp[:, t]
+        else:  # a layer past its end keeps its score, and its backpointers point to the same label
+            on = active[:, t, None]
+            back[:, t] = np.where(on, cand.argmax(axis=1), stay)
+            score = np.where(on, cand.max(axis=1) + lp[:, t], score)
+    path = np.zeros((len(todo), T), dtype=np.int64)
+    path[:, -1] = (score + end).argmax(axis=1)
+    rows = np.arange(len(todo))
     for t in range(T - 1, 0, -1):
-        best.append(int(back[t, best[-1]]))
-    return [labels[i] for i in reversed(best)]
+        path[:, t - 1] = back[rows, t, path[:, t]]
+    best[todo] = path
+    return best
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
@@ -77,15 +116,51 @@ class TokenSpan:
 
 
 def decode_spans(logits: np.ndarray, labels: list[str], enc: EncodedText, text: str,
-                 proclitic_logits: np.ndarray | None = None) -> list[TokenSpan]:
+                 proclitic_logits: np.ndarray | None = None, crf: CRFScores | None = None) -> list[TokenSpan]:
     """Decode (T, n_labels) logits into whole-word spans with character offsets into `text`."""
-    lp = log_softmax(logits.astype(np.float32))
-    tags = viterbi(lp, labels)
-    tag_ids = [labels.index(t) for t in tags]
-    probs = np.exp(lp[np.arange(len(tags)), tag_ids]) if tags else np.zeros(0)
+    crf = None if crf is None else tuple(a[None] for a in crf)
+    return decode_layers(logits[:, None, :], labels, enc, text, proclitic_logits, crf)[0]
+
+
+def decode_layers(logits: np.ndarray, labels: list[str], enc: EncodedText, text: str,
+                  proclitic_logits: np.ndarray | None = None, crf: CRFScores | None = None
+                  ) -> list[list[TokenSpan]]:
+    """decode_spans for L tag layers at once: logits (T, L, n_labels) -> one span list per layer; `crf` holds
+    per-layer transition scores (see viterbi_layers)."""
+    tags, probs = decode_tags([logits], labels, crf)[0]
+    return [tags_to_spans(tags[layer], probs[layer], labels, enc, text, proclitic_logits)
+            for layer in range(tags.shape[0])]
+
+
+def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | None = None
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Best tags of several documents in one padded Viterbi pass: each (T_i, L, n_labels) logits array ->
+    (tag ids (L, T_i), their probabilities (L, T_i)). Token log-softmax only shifts each token's scores by a
+    constant, so with a CRF the best path is the one it was trained for; the probabilities are the heads'."""
+    lps = [log_softmax(x.astype(np.float32)).transpose(1, 0, 2) for x in logits]  # (L, T_i, n)
+    if not lps:
+        return []
+    L, n = lps[0].shape[0], lps[0].shape[2]
+    width = max(lp.shape[1] for lp in lps)
+    padded = np.zeros((len(lps) * L, width, n), dtype=np.float32)
+    for d, lp in enumerate(lps):
+        padded[d * L:(d + 1) * L, :lp.shape[1]] = lp
+    lengths = np.repeat([lp.shape[1] for lp in lps], L)
+    tiled = None if crf is None else tuple(np.tile(a, (len(lps),) + (1,) * (a.ndim - 1)) for a in crf)
+    tag_ids = viterbi_layers(padded, labels, tiled, lengths)
+    out = []
+    for d, lp in enumerate(lps):
+        tags = tag_ids[d * L:(d + 1) * L, :lp.shape[1]]
+        out.append((tags, np.exp(np.take_along_axis(lp, tags[:, :, None], axis=2)[:, :, 0])))
+    return out
+
+
+def tags_to_spans(tags: np.ndarray, probs: np.ndarray, labels: list[str], enc: EncodedText, text: str,
+                  proclitic_logits: np.ndarray | None = None) -> list[TokenSpan]:
+    """One layer's tag ids (T,) -> whole-word spans with character offsets into `text`; overlaps dropped."""
     first_of_word, last_of_word = enc.word_first_token(), enc.word_last_token()
     spans = []
-    for a, b, kind in bio_to_spans(tags):
+    for a, b, kind in bio_to_spans([labels[i] for i in tags]):
         first, last = first_of_word[a], last_of_word[b - 1]
         start, end = enc.starts[first], enc.ends[last]
         if proclitic_logits is not None:

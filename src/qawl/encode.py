@@ -17,6 +17,7 @@ from functools import cached_property
 from qawl.document import Document
 from qawl.labels import NER_LABELS, OUTSIDE, PROCLITICS, ROLE_LAYERS, ROLE_TAGS, ROLES, label2id
 from qawl.normalize import NormalizerConfig, normalize
+from qawl.wordvec import WordVectors
 
 IGNORE = -100
 MAX_PROCLITICS = 2
@@ -32,6 +33,7 @@ class EncodedText:
     starts: list[int]  # original char offset where each token starts
     ends: list[int]  # original char offset where each token ends (exclusive)
     word_ids: list[int]  # index of the word each token belongs to
+    word_vector_ids: list[int] | None = None  # row of each token's word in the model's word-vector table
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -63,7 +65,8 @@ class Window:
     core_end: int
 
 
-def encode_text(text: str, tokenizer, norm: NormalizerConfig) -> EncodedText:
+def encode_text(text: str, tokenizer, norm: NormalizerConfig, word_vectors: WordVectors | None = None
+                ) -> EncodedText:
     normalized, offsets = normalize(text, norm)
     enc = tokenizer(normalized, add_special_tokens=False, return_offsets_mapping=True)
     starts, ends = [], []
@@ -71,8 +74,25 @@ def encode_text(text: str, tokenizer, norm: NormalizerConfig) -> EncodedText:
         s, e = offsets.to_original(a, b)
         starts.append(s)
         ends.append(e)
-    word_ids = enc.word_ids()
-    return EncodedText(list(enc["input_ids"]), starts, ends, [w if w is not None else -1 for w in word_ids])
+    word_ids = [w if w is not None else -1 for w in enc.word_ids()]
+    vector_ids = None
+    if word_vectors is not None:
+        vector_ids = word_vector_rows(normalized, enc["offset_mapping"], word_ids, word_vectors)
+    return EncodedText(list(enc["input_ids"]), starts, ends, word_ids, vector_ids)
+
+
+def word_vector_rows(normalized: str, offsets: list[tuple[int, int]], word_ids: list[int],
+                     word_vectors: WordVectors) -> list[int]:
+    """Each token's word looked up in the table: the word is its normalized text, as the vectors were trained."""
+    bounds: dict[int, list[int]] = {}
+    for (a, b), w in zip(offsets, word_ids):
+        if w in bounds:
+            bounds[w][1] = b
+        else:
+            bounds[w] = [a, b]
+    order = list(bounds)
+    rows = dict(zip(order, word_vectors.ids([normalized[a:b] for a, b in bounds.values()])))
+    return [rows[w] for w in word_ids]
 
 
 def make_windows(n_tokens: int, max_tokens: int, overlap: int) -> list[Window]:

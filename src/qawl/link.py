@@ -25,7 +25,7 @@ def words(text: str) -> list[str]:
     return list(_words(text))
 
 
-@lru_cache(maxsize=65536)  # names repeat across an article; normalizing each again dominated long documents
+@lru_cache(maxsize=8192)  # names repeat across an article; normalizing each again dominated long documents
 def _words(text: str) -> tuple[str, ...]:
     return tuple(w for w in normalize_fast(text, MATCH_NORM).split() if any(c.isalnum() for c in w))
 

@@ -1,10 +1,14 @@
 """QawlModel: one BERT encoder, three token heads and a span-pair linker.
 
-    input_ids (B, T) -> encoder -> hidden (B, T, H)
+    input_ids (B, T) [+ word_vector_ids (B, T)] -> encoder -> hidden (B, T, H)
         classifier   -> ner_logits        (B, T, 9)        BIO over PERS/ORG/LOC/MISC
         role_head    -> role_logits       (B, T, 5, 3)     BIO layers: CUE SPEAKER CONTENT MEDIUM, nested CONTENT
         proclitic_head -> proclitic_logits (B, T, 3)       proclitic letters a span leaves out (0, 1, 2)
     linker: for a content span and candidate cue/speaker/medium spans (or none), a pair score.
+
+Optional word features (qawl/wordvec.py): a frozen table of static word vectors, looked up for the word each
+subword belongs to, projected by `word_proj` and added to the subword embeddings before the encoder (the
+table is saved float16 under `wordvec/` of the model directory, and named in config.qawl_word_vectors).
 
 The encoder is `self.bert` and the NER head `self.classifier`, as in BertForTokenClassification, so a
 saved qawl model also loads as a plain token-classification model (the naive baseline of the benchmark).
@@ -17,14 +21,18 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
 from qawl.errors import ModelError
+from qawl.crf import BioCRF
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
+from qawl.wordvec import WordVectors
 
 WEIGHTS_FILE = "model.safetensors"
+WORDVEC_DIR = "wordvec"
 PICKLE_FILE = "pytorch_model.bin"  # loaded only with allow_pickle=True, and then only as plain tensors
 LINK_ROLES = ("CUE", "SPEAKER", "MEDIUM")  # what a content span is linked to
 N_DISTANCE_BUCKETS = 16
@@ -82,13 +90,44 @@ class QawlModel(nn.Module):
         self.role_head = nn.Linear(h, len(ROLE_LAYERS) * len(ROLE_TAGS))
         self.proclitic_head = nn.Linear(h, 3)
         self.linker = SpanPairLinker(h)
+        if getattr(config, "qawl_crf", False):
+            # learned BIO transitions for the entity tags and for each role layer (qawl/crf.py)
+            self.ner_crf = BioCRF(NER_LABELS)
+            self.role_crfs = nn.ModuleList(BioCRF(ROLE_TAGS) for _ in ROLE_LAYERS)
+        self.word_vectors: WordVectors | None = None
+        wv = getattr(config, "qawl_word_vectors", None)
+        if wv:
+            self.word_proj = nn.Linear(wv["dim"], h)  # the table itself comes with attach_word_vectors
+
+    def attach_word_vectors(self, vectors: WordVectors) -> None:
+        """Use a word-vector table (before training, or when loading a model that was trained with one)."""
+        self.config.qawl_word_vectors = {"dim": vectors.dim, "size": len(vectors.vocab)}
+        if not hasattr(self, "word_proj") or self.word_proj.in_features != vectors.dim:
+            self.word_proj = nn.Linear(vectors.dim, self.config.hidden_size)
+            nn.init.normal_(self.word_proj.weight, std=self.config.initializer_range)
+            nn.init.zeros_(self.word_proj.bias)
+        # frozen and not in model.safetensors: saved once, float16, under wordvec/
+        device = self.word_proj.weight.device
+        self.register_buffer("word_table", vectors.vectors.float().to(device), persistent=False)
+        self.word_vectors = vectors
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                links: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] | None = None
+                links: list[list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] | None = None,
+                word_vector_ids: torch.Tensor | None = None, tags: dict[str, torch.Tensor] | None = None
                 ) -> dict[str, torch.Tensor]:
         """`links` (training only): per batch row, per LINK_ROLES entry, (contents (N, 2), candidates (M, 2),
-        targets (N,)) where a target indexes the candidates and M means 'none'."""
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+        targets (N,)) where a target indexes the candidates and M means 'none'. `word_vector_ids` (B, T):
+        each token's row in the word-vector table (0 = unknown word, [CLS], [SEP], padding). `tags` (training
+        a model with CRFs): gold "ner" (B, T) and "roles" (B, T, layers), -100 where unlabelled; the CRFs'
+        summed negative log-likelihoods come back as "ner_crf_nll" and "role_crf_nll"."""
+        if self.word_vectors is not None:
+            if word_vector_ids is None:
+                raise ValueError("this model uses word vectors: pass word_vector_ids")
+            embeds = self.bert.embeddings.word_embeddings(input_ids) \
+                + self.word_proj(self.word_table[word_vector_ids])
+            hidden = self.bert(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
+        else:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
         x = self.dropout(hidden)
         B, T, _ = x.shape
         out = {
@@ -105,7 +144,26 @@ class QawlModel(nn.Module):
                       if contents.shape[0]]
             n = sum(row[r][0].shape[0] for row in links for r in range(len(row)))
             out["link_loss"] = torch.stack(losses).sum() / n if losses else x.sum() * 0.0
+        if tags is not None and self.has_crf:
+            ner = tags["ner"]
+            out["ner_crf_nll"] = self.ner_crf.nll(out["ner_logits"], ner, ner != -100)
+            roles = tags["roles"]
+            out["role_crf_nll"] = sum(crf.nll(out["role_logits"][:, :, r], roles[:, :, r], roles[:, :, r] != -100)
+                                      for r, crf in enumerate(self.role_crfs))
         return out
+
+    @property
+    def has_crf(self) -> bool:
+        return hasattr(self, "ner_crf")
+
+    def decoding_scores(self) -> tuple[tuple | None, tuple | None]:
+        """Learned transition scores for decoding, with a leading layer axis (qawl.decode.viterbi_layers):
+        (entity tags (1 layer), role layers), or (None, None)."""
+        if not self.has_crf:
+            return None, None
+        ner = [self.ner_crf.scores()]
+        roles = [crf.scores() for crf in self.role_crfs]
+        return tuple(tuple(np.stack([r[k] for r in layers]) for k in range(3)) for layers in (ner, roles))
 
     # ---- construction, saving, loading ---------------------------------------------------------
 
@@ -126,6 +184,12 @@ class QawlModel(nn.Module):
         """A randomly initialised model (tests, and the no-pretraining ablation)."""
         return cls(_qawl_config(config))
 
+    def add_crf(self) -> None:
+        """Give a fresh model learned BIO transitions (before training; saved with the model)."""
+        self.config.qawl_crf = True
+        self.ner_crf = BioCRF(NER_LABELS)
+        self.role_crfs = nn.ModuleList(BioCRF(ROLE_TAGS) for _ in ROLE_LAYERS)
+
     def save_pretrained(self, directory: str | Path) -> None:
         from safetensors.torch import save_file
 
@@ -134,6 +198,8 @@ class QawlModel(nn.Module):
         self.config.save_pretrained(directory)
         state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
         save_file(state, str(directory / WEIGHTS_FILE), metadata={"format": "pt"})
+        if self.word_vectors is not None:
+            self.word_vectors.save(directory / WORDVEC_DIR)
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, allow_pickle: bool = False) -> "QawlModel":
@@ -175,6 +241,13 @@ class QawlModel(nn.Module):
                 raise ModelError(f"{weights}: {k} has shape {tuple(v.shape)}, config expects "
                                  f"{tuple(expected[k].shape)} (vocabulary or size mismatch)")
         model.load_state_dict({k: v.float() for k, v in state.items()})
+        wv = getattr(config, "qawl_word_vectors", None)
+        if wv:
+            vectors = WordVectors.load(directory / WORDVEC_DIR)
+            if (vectors.dim, len(vectors.vocab)) != (wv["dim"], wv["size"]):
+                raise ModelError(f"{directory / WORDVEC_DIR}: {len(vectors.vocab)} words x {vectors.dim}, "
+                                 f"config.json expects {wv['size']} x {wv['dim']}")
+            model.attach_word_vectors(vectors)
         return model
 
     def num_parameters(self) -> int:

@@ -21,7 +21,7 @@ import torch
 
 from qawl import __version__
 from qawl.baseline import RuleBasedExtractor
-from qawl.decode import decode_spans, merge_windows
+from qawl.decode import decode_tags, merge_windows, tags_to_spans
 from qawl.document import Document, Entity
 from qawl.encode import EncodedText, Window, encode_text, make_windows
 from qawl.errors import DocumentTooLarge, ModelError
@@ -74,6 +74,7 @@ class Extractor:
         self.chunk_chars = 48_000  # a chunk's working set (windows, logits, hidden states) grows with its text
         self.autocast_dtype: torch.dtype | None = None
         self.rules = RuleBasedExtractor()  # for link.rule_fallback (see fallback.py)
+        self._transitions = model.decoding_scores()  # learned BIO transitions, if the model has CRFs
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
@@ -142,18 +143,27 @@ class Extractor:
     # ---- internals -------------------------------------------------------------------------------
 
     def encode(self, doc: Document) -> _Encoded:
-        enc = encode_text(doc.text, self.tokenizer, self.normalizer)
+        enc = encode_text(doc.text, self.tokenizer, self.normalizer, self.model.word_vectors)
         return _Encoded(doc, enc, make_windows(len(enc), self.window.max_length - 2, self.window.overlap))
 
     def predict_documents(self, docs: list[Document]) -> list[Document]:
         for d in docs:
             self.check_size(d)
+        # read once per chunk: during training the transitions change between evaluations
+        self._transitions = self.model.decoding_scores()
         encoded = [self.encode(d) for d in docs]
         jobs = [(i, k) for i, e in enumerate(encoded) for k in range(len(e.windows)) if len(e.enc)]
         outputs: dict[tuple[int, int], dict[str, np.ndarray]] = {}
         for batch in self._batches(jobs, encoded):
             outputs.update(self._run(batch, encoded))
-        return [self._finish(i, e, outputs) for i, e in enumerate(encoded)]
+        merged = [self._merge(i, e, outputs) for i, e in enumerate(encoded)]
+        present = [m for m in merged if m is not None]
+        ner_crf, role_crf = self._transitions
+        # one Viterbi pass for the whole chunk: the token loop runs once, not once per document and layer
+        ner_tags = iter(decode_tags([m["ner_logits"][:, None] for m in present], NER_LABELS, ner_crf))
+        role_tags = iter(decode_tags([m["role_logits"] for m in present], ROLE_TAGS, role_crf))
+        return [self._finish(e, m, next(ner_tags) if m else None, next(role_tags) if m else None)
+                for e, m in zip(encoded, merged)]
 
     def _batches(self, jobs, encoded) -> Iterator[list[tuple[int, int]]]:
         size = lambda j: encoded[j[0]].windows[j[1]].end - encoded[j[0]].windows[j[1]].start + 2  # noqa: E731
@@ -168,19 +178,25 @@ class Extractor:
 
     def _run(self, batch, encoded) -> dict[tuple[int, int], dict[str, np.ndarray]]:
         tok = self.tokenizer
-        rows = []
+        rows, vector_rows = [], []
         for i, k in batch:
-            w = encoded[i].windows[k]
-            rows.append([tok.cls_token_id] + encoded[i].enc.input_ids[w.start:w.end] + [tok.sep_token_id])
+            w, enc = encoded[i].windows[k], encoded[i].enc
+            rows.append([tok.cls_token_id] + enc.input_ids[w.start:w.end] + [tok.sep_token_id])
+            if enc.word_vector_ids is not None:
+                vector_rows.append([0] + enc.word_vector_ids[w.start:w.end] + [0])
         width = max(len(r) for r in rows)
         ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
+        vector_ids = torch.zeros((len(rows), width), dtype=torch.long) if vector_rows else None
         for r, row in enumerate(rows):
             ids[r, :len(row)] = torch.tensor(row)
             mask[r, :len(row)] = 1
+            if vector_ids is not None:
+                vector_ids[r, :len(row)] = torch.tensor(vector_rows[r])
         with torch.inference_mode(), torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
                                                      enabled=self.autocast_dtype is not None):
-            out = self.model(ids.to(self.device), mask.to(self.device))
+            out = self.model(ids.to(self.device), mask.to(self.device),
+                             word_vector_ids=None if vector_ids is None else vector_ids.to(self.device))
         result = {}
         for r, (i, k) in enumerate(batch):
             n = len(rows[r]) - 2  # drop [CLS] and [SEP]
@@ -188,20 +204,26 @@ class Extractor:
                               for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
         return result
 
-    def _finish(self, i: int, e: _Encoded, outputs) -> Document:
+    @staticmethod
+    def _merge(i: int, e: _Encoded, outputs) -> dict[str, np.ndarray] | None:
+        """A document's window outputs as one array per output (None for a document without tokens)."""
+        if len(e.enc) == 0:
+            return None
+        return {name: merge_windows([outputs[(i, k)][name] for k in range(len(e.windows))], e.windows)
+                for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
+
+    def _finish(self, e: _Encoded, merged: dict[str, np.ndarray] | None, ner_tags, role_tags) -> Document:
         doc, enc = e.doc, e.enc
         meta = dict(doc.meta)
         meta["qawl"] = self.provenance
-        if len(enc) == 0:
+        if merged is None:
             return Document(doc.id, doc.text, meta)
-        merged = {name: merge_windows([outputs[(i, k)][name] for k in range(len(e.windows))], e.windows)
-                  for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
         procl = merged["proclitic_logits"]
         entities = [Entity(s.start, s.end, s.label, doc.text[s.start:s.end], round(s.score, 4))
-                    for s in decode_spans(merged["ner_logits"], NER_LABELS, enc, doc.text, procl)]
+                    for s in tags_to_spans(ner_tags[0][0], ner_tags[1][0], NER_LABELS, enc, doc.text, procl)]
         role_spans: dict[str, list] = {}
         for r, role in enumerate(ROLE_LAYERS):
-            spans = decode_spans(merged["role_logits"][:, r, :], ROLE_TAGS, enc, doc.text, procl)
+            spans = tags_to_spans(role_tags[0][r], role_tags[1][r], ROLE_TAGS, enc, doc.text, procl)
             role_spans.setdefault(role, []).extend(spans)
         hidden = torch.from_numpy(merged["hidden"]).to(self.device)
         linker = self.model.linker

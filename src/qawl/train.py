@@ -13,7 +13,7 @@ import math
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -31,6 +31,7 @@ from qawl.pipeline import Extractor, WindowSettings
 from qawl.pretrain import EncoderSize
 from qawl.tokenizer import load_tokenizer
 from qawl.train_data import build_dataset, collate, token_budget_batches
+from qawl.wordvec import WordVectors
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class TrainConfig:
     output_dir: str  # checkpoints, logs and the best model (output_dir/best)
     encoder: str | None = None  # pretrained encoder directory; None with random_encoder for no pretraining
     random_encoder: RandomEncoder | None = None
+    word_vectors: str | None = None  # a word-vector directory (scripts/train_word_vectors.py), or none
+    crf: bool = False  # learned BIO transitions (qawl/crf.py) instead of per-token softmax losses
     anercorp_train: str | None = None
     quotes_train: str | None = None
     quotes_dev: str | None = None
@@ -97,12 +100,20 @@ def anonymous_heads(docs: list[Document], min_count: int = 3) -> tuple[str, ...]
 
 
 def compute_loss(model, batch: dict, cfg: TrainConfig) -> tuple[torch.Tensor, dict[str, float]]:
-    out = model(batch["input_ids"], batch["attention_mask"], links=batch["links"])
+    tags = {"ner": batch["ner"], "roles": batch["roles"]} if cfg.crf else None
+    out = model(batch["input_ids"], batch["attention_mask"], links=batch["links"],
+                word_vector_ids=batch.get("word_vector_ids"), tags=tags)
     ce = torch.nn.functional.cross_entropy
+    if cfg.crf:  # per labelled token, as the cross-entropies are
+        ner_loss = out["ner_crf_nll"] / (batch["ner"] != -100).sum().clamp(min=1)
+        role_loss = out["role_crf_nll"] / (batch["roles"] != -100).sum().clamp(min=1)
+    else:
+        ner_loss = ce(out["ner_logits"].flatten(0, 1), batch["ner"].flatten(), ignore_index=-100)
+        role_loss = ce(out["role_logits"].flatten(0, 2), batch["roles"].flatten(), ignore_index=-100) \
+            if (batch["roles"] != -100).any() else out["role_logits"].sum() * 0.0
     parts = {
-        "ner": ce(out["ner_logits"].flatten(0, 1), batch["ner"].flatten(), ignore_index=-100),
-        "roles": ce(out["role_logits"].flatten(0, 2), batch["roles"].flatten(), ignore_index=-100)
-        if (batch["roles"] != -100).any() else out["role_logits"].sum() * 0.0,
+        "ner": ner_loss,
+        "roles": role_loss,
         "proclitics": ce(out["proclitic_logits"].flatten(0, 1), batch["proclitics"].flatten(), ignore_index=-100)
         if (batch["proclitics"] != -100).any() else out["proclitic_logits"].sum() * 0.0,
         "links": out["link_loss"],
@@ -116,12 +127,21 @@ def build_model(cfg: TrainConfig) -> tuple[QawlModel, object, NormalizerConfig]:
     if cfg.encoder:
         model = QawlModel.from_encoder(cfg.encoder)
         tokenizer = load_tokenizer(cfg.encoder, expected_vocab_size=model.config.vocab_size)
-        return model, tokenizer, NormalizerConfig.load(cfg.encoder)
-    if cfg.random_encoder is None:
+        norm = NormalizerConfig.load(cfg.encoder)
+    elif cfg.random_encoder is None:
         raise ValueError("set `encoder` (a model directory) or `random_encoder` in the config")
-    r = cfg.random_encoder
-    tokenizer = load_tokenizer(r.tokenizer_dir)
-    return QawlModel.from_config(r.bert_config(len(tokenizer))), tokenizer, NormalizerConfig.load(r.tokenizer_dir)
+    else:
+        r = cfg.random_encoder
+        tokenizer = load_tokenizer(r.tokenizer_dir)
+        model, norm = QawlModel.from_config(r.bert_config(len(tokenizer))), NormalizerConfig.load(r.tokenizer_dir)
+    if cfg.crf:
+        model.add_crf()
+    if cfg.word_vectors:
+        vectors = WordVectors.load(cfg.word_vectors)
+        if vectors.source.get("normalizer", asdict(norm)) != asdict(norm):
+            raise ValueError(f"{cfg.word_vectors}: trained on text normalized differently from the encoder's")
+        model.attach_word_vectors(vectors)
+    return model, tokenizer, norm
 
 
 def selection_score(scores: dict) -> float:
@@ -160,8 +180,9 @@ def train(cfg: TrainConfig) -> dict:
     quotes = _read(cfg.quotes_train, cfg.max_docs)
     dev = _read(cfg.quotes_dev, cfg.max_docs)
     w = cfg.window
-    parts = [build_dataset(aner_train, tokenizer, norm, w.max_length, w.overlap, True),
-             build_dataset(quotes, tokenizer, norm, w.max_length, w.overlap, False)]
+    wv = model.word_vectors
+    parts = [build_dataset(aner_train, tokenizer, norm, w.max_length, w.overlap, True, wv),
+             build_dataset(quotes, tokenizer, norm, w.max_length, w.overlap, False, wv)]
     rows = [r for p in parts for r in p]  # small enough to hold; datasets does the conversion work
     lengths = [len(r["input_ids"]) for r in rows]
     link = LinkSettings(anonymous_heads=anonymous_heads(quotes))

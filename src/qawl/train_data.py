@@ -13,12 +13,13 @@ from qawl.encode import IGNORE, align_labels, encode_text, make_windows, span_to
 from qawl.labels import ROLE_LAYERS
 from qawl.model import LINK_ROLES
 from qawl.normalize import NormalizerConfig
+from qawl.wordvec import WordVectors
 
 
 def window_examples(doc: Document, tokenizer, norm: NormalizerConfig, max_length: int, overlap: int,
-                    whole_token_entities: bool) -> list[dict]:
+                    whole_token_entities: bool, word_vectors: WordVectors | None = None) -> list[dict]:
     """Training examples for one document, one per window; token indices include the [CLS] shift."""
-    enc = encode_text(doc.text, tokenizer, norm)
+    enc = encode_text(doc.text, tokenizer, norm, word_vectors)
     if len(enc) == 0:
         return []
     labels = align_labels(doc, enc, whole_token_entities)
@@ -61,13 +62,15 @@ def window_examples(doc: Document, tokenizer, norm: NormalizerConfig, max_length
             "proclitics": [IGNORE] + labels.proclitics[sl] + [IGNORE],
             "links": links,
         })
+        if enc.word_vector_ids is not None:
+            examples[-1]["word_vector_ids"] = [0] + enc.word_vector_ids[sl] + [0]
     return examples
 
 
 def build_dataset(docs: Iterable[Document], tokenizer, norm: NormalizerConfig, max_length: int, overlap: int,
-                  whole_token_entities: bool) -> Dataset:
+                  whole_token_entities: bool, word_vectors: WordVectors | None = None) -> Dataset:
     rows = [ex for d in docs for ex in window_examples(d, tokenizer, norm, max_length, overlap,
-                                                       whole_token_entities)]
+                                                       whole_token_entities, word_vectors)]
     return Dataset.from_list(rows)
 
 
@@ -100,6 +103,7 @@ def collate(rows: list[dict], pad_id: int) -> dict:
     ner = torch.full((B, width), IGNORE, dtype=torch.long)
     roles = torch.full((B, width, len(ROLE_LAYERS)), IGNORE, dtype=torch.long)
     procl = torch.full((B, width), IGNORE, dtype=torch.long)
+    vector_ids = torch.zeros((B, width), dtype=torch.long) if "word_vector_ids" in rows[0] else None
     links = []
     for b, r in enumerate(rows):
         n = len(r["input_ids"])
@@ -108,9 +112,14 @@ def collate(rows: list[dict], pad_id: int) -> dict:
         ner[b, :n] = torch.tensor(r["ner"])
         roles[b, :n] = torch.tensor(r["roles"])
         procl[b, :n] = torch.tensor(r["proclitics"])
+        if vector_ids is not None:
+            vector_ids[b, :n] = torch.tensor(r["word_vector_ids"])
         links.append([(torch.tensor(r["links"][role]["contents"], dtype=torch.long).view(-1, 2),
                        torch.tensor(r["links"][role]["candidates"], dtype=torch.long).view(-1, 2),
                        torch.tensor(r["links"][role]["targets"], dtype=torch.long))
                       for role in LINK_ROLES])
-    return {"input_ids": ids, "attention_mask": mask, "ner": ner, "roles": roles, "proclitics": procl,
-            "links": links}
+    batch = {"input_ids": ids, "attention_mask": mask, "ner": ner, "roles": roles, "proclitics": procl,
+             "links": links}
+    if vector_ids is not None:
+        batch["word_vector_ids"] = vector_ids
+    return batch

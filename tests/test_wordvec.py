@@ -1,0 +1,80 @@
+"""Static word-vector features: the table, per-token lookup, and a tiny train -> save -> load -> predict."""
+
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+import torch
+
+from qawl.encode import encode_text
+from qawl.errors import ModelError
+from qawl.model import WORDVEC_DIR, QawlModel
+from qawl.normalize import NormalizerConfig, normalize_fast
+from qawl.pipeline import Extractor
+from qawl.tokenizer import load_tokenizer
+from qawl.wordvec import WordVectors
+from tiny import SENTENCES, annotated_article, build_tiny_model, build_tokenizer
+
+
+def tiny_vectors(dim: int = 8) -> WordVectors:
+    words = sorted(set(normalize_fast(" ".join(SENTENCES)).split()))
+    rng = np.random.default_rng(0)
+    return WordVectors.from_vectors(words, rng.normal(size=(len(words), dim)).astype(np.float32),
+                                    source={"normalizer": asdict(NormalizerConfig())})
+
+
+def test_table_round_trip_and_unknown_words(tmp_path):
+    vectors = tiny_vectors()
+    vectors.save(tmp_path / "wv")
+    loaded = WordVectors.load(tmp_path / "wv")
+    assert loaded.vocab == vectors.vocab and loaded.dim == 8
+    assert loaded.codes.dtype == torch.int8 and torch.equal(loaded.vectors, vectors.vectors)
+    # int8 with a scale per row: each value within half a step of the float vector it came from
+    original = np.random.default_rng(0).normal(size=(len(vectors.vocab), 8)).astype(np.float32)
+    step = np.abs(original).max(axis=1, keepdims=True) / 127
+    assert np.all(np.abs(loaded.vectors[1:].numpy() - original) <= step / 2 + 1e-6)
+    assert loaded.ids(["الحداد", "كلمة-غير-موجودة"]) == [vectors.vocab.index("الحداد") + 1, 0]
+    assert torch.count_nonzero(loaded.vectors[0]) == 0  # row 0: unknown
+
+
+def test_every_subword_of_a_word_gets_the_word_row(tmp_path):
+    tok = load_tokenizer(build_tokenizer(tmp_path / "tok"))
+    vectors = tiny_vectors()
+    text = "قال الحداد إن المستشفيات مستعدة"
+    enc = encode_text(text, tok, NormalizerConfig(), vectors)
+    for i, w in enumerate(enc.word_ids):
+        first, last = enc.word_first_token()[i], enc.word_last_token()[i]
+        word = text[enc.starts[first]:enc.ends[last]]
+        assert enc.word_vector_ids[i] == vectors.ids([word])[0], word
+    assert enc.word_vector_ids[enc.starts.index(text.index("الحداد"))] > 0
+    assert encode_text(text, tok, NormalizerConfig()).word_vector_ids is None
+
+
+def test_train_with_word_vectors_save_load_predict(tmp_path):
+    torch.set_num_threads(1)
+    tiny_vectors().save(tmp_path / "wv")
+    model_dir = build_tiny_model(tmp_path / "m", epochs=3, word_vectors=str(tmp_path / "wv"))
+    assert (model_dir / WORDVEC_DIR / "vectors.safetensors").exists()
+    extractor = Extractor.load(model_dir)
+    assert extractor.model.word_vectors is not None
+    doc = annotated_article()
+    first, again = extractor(doc.text), Extractor.load(model_dir)(doc.text)
+    assert first.to_dict() == again.to_dict()
+
+    # the features are used: the same input with the table zeroed gives other logits
+    e = extractor.encode(doc)
+    ids = torch.tensor([e.enc.input_ids[:50]])
+    rows = torch.tensor([e.enc.word_vector_ids[:50]])
+    with torch.inference_mode():
+        with_vectors = extractor.model(ids, torch.ones_like(ids), word_vector_ids=rows)["ner_logits"]
+        blank = extractor.model(ids, torch.ones_like(ids), word_vector_ids=torch.zeros_like(rows))["ner_logits"]
+    assert not torch.allclose(with_vectors, blank)
+
+
+def test_table_not_matching_the_config_is_refused(tmp_path):
+    torch.set_num_threads(1)
+    tiny_vectors().save(tmp_path / "wv")
+    model_dir = build_tiny_model(tmp_path / "m", epochs=1, word_vectors=str(tmp_path / "wv"))
+    WordVectors.from_vectors(["واحد"], np.ones((1, 8))).save(model_dir / WORDVEC_DIR)
+    with pytest.raises(ModelError, match="config.json expects"):
+        QawlModel.from_pretrained(model_dir)
