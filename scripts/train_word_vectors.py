@@ -10,7 +10,7 @@ Words are exactly what qawl's encoder sees as words: the text is normalized with
 normalizer settings and split by the tokenizer's pre-tokenizer (whitespace and punctuation). Held-out raw
 documents (the pretraining split) are left out. The export is the `vocab_size` most frequent words, row 0
 reserved for unknown words (zeros), as float16 in `vectors.safetensors` + `vocab.txt` + `config.json`;
-see qawl/wordvec.py. Needs `pip install gensim` (a training-time dependency only).
+see qawl/wordvec.py. Needs `pip install -e ".[wordvec]"` (gensim; a training-time dependency only).
 """
 
 from __future__ import annotations

@@ -99,3 +99,33 @@ def test_baseline_runs_on_the_reference_article(shared_dir):
     doc = EX(seed)
     doc.check()
     assert len(doc.statements) >= 8
+
+
+def test_words_of_matches_a_character_by_character_scan():
+    """words_of runs one regex; it must split exactly where a per-character whitespace/punctuation test would."""
+    import random
+
+    from qawl.baseline_entities import Word, lookup_form, words_of
+    from qawl.normalize import is_punct
+
+    def scan(text, start=0, end=None):
+        end = len(text) if end is None else end
+        out, begin = [], None
+        for i in range(start, end + 1):
+            boundary = i == end or text[i].isspace() or is_punct(text[i])
+            if boundary and begin is not None:
+                out.append(Word(begin, i, lookup_form(text[begin:i])))
+                begin = None
+            elif not boundary and begin is None:
+                begin = i
+        return out
+
+    rng = random.Random(0)
+    alphabet = list("قال الرئيسُ،.!؟:\"«»\u064b\u0651\u200f\u00a0\u2003\t\n-_ـ٣3$€😀") + \
+        [chr(c) for c in rng.sample(range(0x30000), 400) if not 0xD800 <= c <= 0xDFFF]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(40)))
+        a = rng.randrange(len(text) + 1)
+        b = rng.randrange(a, len(text) + 1)
+        assert words_of(text) == scan(text)
+        assert words_of(text, a, b) == scan(text, a, b)

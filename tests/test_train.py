@@ -7,7 +7,7 @@ from safetensors.torch import load_file
 from qawl.config import load_config
 from qawl.errors import ConfigError
 from qawl.pipeline import Extractor
-from qawl.train import TrainConfig, anonymous_heads, split_heldout, train
+from qawl.train import TrainConfig, anonymous_heads, split_heldout
 from tiny import REPO, annotated_article, build_tiny_model, build_tokenizer
 
 
