@@ -39,3 +39,16 @@ def test_min_confidence_controls_model_only_statements():
     model = [st("S3", "الأمر منتهيا", speaker="الناطق", confidence=0.3)]
     assert len(merge_rule_statements(TEXT, [], model, RULES, min_confidence=0.6)) == 2
     assert len(merge_rule_statements(TEXT, [], model, RULES, min_confidence=0.2)) == 3
+
+
+def test_model_speaker_fills_a_rule_statement_without_one():
+    """A rule statement without a speaker mention takes the model's mention for the same content; a rule
+    statement with its own mention keeps it."""
+    model = [st("S1", "إن المحادثات مستمرة", speaker="الحداد"),
+             st("S2", "أن الوفد وصل", speaker="الوزير")]
+    first, second = merge_rule_statements(TEXT, [], model, RULES)
+    assert first.speaker.text == "الوزير سامي الحداد"
+    assert second.speaker.text == "الوزير" and second.speaker_name is not None
+    # without a model mention the speakerless rule statement still continues the previous speaker
+    _, alone = merge_rule_statements(TEXT, [], [], RULES)
+    assert alone.speaker is None and alone.speaker_name == first.speaker_name

@@ -70,6 +70,10 @@ def test_train_with_word_vectors_save_load_predict(tmp_path):
         blank = extractor.model(ids, torch.ones_like(ids), word_vector_ids=torch.zeros_like(rows))["ner_logits"]
     assert not torch.allclose(with_vectors, blank)
 
+    # int8 dynamic quantization keeps the features (the projection is quantized like every Linear)
+    quantized = Extractor.load(model_dir, quantize=True)(doc.text)
+    assert quantized.text == doc.text and all(doc.text[e.start:e.end] == e.text for e in quantized.entities)
+
 
 def test_table_not_matching_the_config_is_refused(tmp_path):
     torch.set_num_threads(1)

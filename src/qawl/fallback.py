@@ -2,7 +2,9 @@
 complementizer or quotation mark frame a statement, the model finds statements the rules cannot. Measured on
 quotes/dev.jsonl with qawl-small (README, model card), the combination that works best is:
 
-- every rule statement is kept (content precision 93% on dev), with a medium the model found for it;
+- every rule statement is kept (content precision 93% on dev), with a medium the model found for it, and the
+  model's speaker mention where the rules found none (speaker accuracy 73.5 -> 74.1 on dev, an early
+  checkpoint of the current model);
 - a model statement is added when no rule statement covers its content and its confidence is at least
   `min_confidence` (0.6, chosen on dev);
 - `speaker_name` is resolved with the model's entities; a speakerless statement (وأضاف) continues the
@@ -49,9 +51,15 @@ def merge_rule_statements(text: str, entities: list[Entity], model: list[Stateme
                           anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6) -> list[Statement]:
     merged: list[Statement] = []
     with_medium, rule_index = _Overlapping([m for m in model if m.medium is not None]), _Overlapping(rules)
+    with_speaker = _Overlapping([m for m in model if m.speaker is not None])
     for r in rules:
         same = with_medium.same_as(r.content)
-        merged.append(replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE))
+        r = replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE)
+        if r.speaker is None:
+            same = with_speaker.same_as(r.content)
+            if same:
+                r = replace(r, speaker=same[0].speaker)
+        merged.append(r)
     for m in model:
         if (m.confidence or 0.0) >= min_confidence and not rule_index.same_as(m.content):
             merged.append(m)
