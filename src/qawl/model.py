@@ -8,7 +8,7 @@
 
 Optional word features (qawl/wordvec.py): a frozen table of static word vectors, looked up for the word each
 subword belongs to, projected by `word_proj` and added to the subword embeddings before the encoder (the
-table is saved float16 under `wordvec/` of the model directory, and named in config.qawl_word_vectors).
+table is saved as int8 under `wordvec/` of the model directory, and named in config.qawl_word_vectors).
 
 The encoder is `self.bert` and the NER head `self.classifier`, as in BertForTokenClassification, so a
 saved qawl model also loads as a plain token-classification model (the naive baseline of the benchmark).
@@ -26,8 +26,8 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel
 
-from qawl.errors import ModelError
 from qawl.crf import BioCRF
+from qawl.errors import ModelError
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.wordvec import WordVectors
 
@@ -91,9 +91,7 @@ class QawlModel(nn.Module):
         self.proclitic_head = nn.Linear(h, 3)
         self.linker = SpanPairLinker(h)
         if getattr(config, "qawl_crf", False):
-            # learned BIO transitions for the entity tags and for each role layer (qawl/crf.py)
-            self.ner_crf = BioCRF(NER_LABELS)
-            self.role_crfs = nn.ModuleList(BioCRF(ROLE_TAGS) for _ in ROLE_LAYERS)
+            self.add_crf()
         self.word_vectors: WordVectors | None = None
         wv = getattr(config, "qawl_word_vectors", None)
         if wv:
@@ -106,7 +104,7 @@ class QawlModel(nn.Module):
             self.word_proj = nn.Linear(vectors.dim, self.config.hidden_size)
             nn.init.normal_(self.word_proj.weight, std=self.config.initializer_range)
             nn.init.zeros_(self.word_proj.bias)
-        # frozen and not in model.safetensors: saved once, float16, under wordvec/
+        # frozen and not in model.safetensors: saved once, int8, under wordvec/
         device = self.word_proj.weight.device
         self.register_buffer("word_table", vectors.vectors.float().to(device), persistent=False)
         self.word_vectors = vectors
@@ -185,7 +183,8 @@ class QawlModel(nn.Module):
         return cls(_qawl_config(config))
 
     def add_crf(self) -> None:
-        """Give a fresh model learned BIO transitions (before training; saved with the model)."""
+        """Learned BIO transitions for the entity tags and each role layer (qawl/crf.py); called before
+        training a model with them, and on loading one."""
         self.config.qawl_crf = True
         self.ner_crf = BioCRF(NER_LABELS)
         self.role_crfs = nn.ModuleList(BioCRF(ROLE_TAGS) for _ in ROLE_LAYERS)
