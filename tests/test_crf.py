@@ -92,3 +92,23 @@ def test_documents_decoded_together_get_the_tags_they_get_alone():
             alone_tags, alone_probs = decode_tags([doc], LABELS, scores)[0]
             assert tags.shape == (2, doc.shape[0])
             assert np.array_equal(tags, alone_tags) and np.allclose(probs, alone_probs)
+
+
+def test_marginals_match_brute_force_over_valid_paths():
+    """Span confidences with a CRF are its tag marginals: checked by enumerating every valid path."""
+    from qawl.decode import crf_marginals
+
+    crf = random_crf(3)
+    trans, start, end = crf.scores()
+    lp = np.log(np.random.default_rng(4).dirichlet(np.ones(len(LABELS)), size=(2, 5))).astype(np.float32)
+    lengths = np.array([5, 3])
+    marg = crf_marginals(lp, LABELS, (np.stack([trans] * 2), np.stack([start] * 2), np.stack([end] * 2)), lengths)
+    with torch.no_grad():
+        for layer, T in enumerate(lengths):
+            em = torch.from_numpy(lp[layer, :T])
+            paths = valid_paths(int(T))
+            weights = torch.softmax(torch.stack([path_score(crf, em, p) for p in paths]), 0).numpy()
+            expected = np.zeros((T, len(LABELS)))
+            for w, p in zip(weights, paths):
+                expected[np.arange(T), p] += w
+            assert np.allclose(marg[layer, :T], expected, atol=1e-4)

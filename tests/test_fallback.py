@@ -52,3 +52,32 @@ def test_model_speaker_fills_a_rule_statement_without_one():
     # without a model mention the speakerless rule statement still continues the previous speaker
     _, alone = merge_rule_statements(TEXT, [], [], RULES)
     assert alone.speaker is None and alone.speaker_name == first.speaker_name
+
+
+def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, tmp_path):
+    """scripts/tune_fallback.py: the threshold with the best whole-statement F1 lands in config.json."""
+    import json
+    import runpy
+    import shutil
+    import sys
+
+    from qawl.corpus import write_jsonl
+    from tiny import REPO, annotated_article
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    write_jsonl([annotated_article("a"), annotated_article("b", repeat=2)], tmp_path / "dev.jsonl")
+    argv = sys.argv
+    sys.argv = ["tune_fallback.py", "--model", str(model), "--data", str(tmp_path / "dev.jsonl"),
+                "--thresholds", "0.3,0.9", "--write"]
+    try:
+        runpy.run_path(str(REPO / "scripts" / "tune_fallback.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    config = json.loads((model / "config.json").read_text(encoding="utf-8"))
+    sweep = config["qawl_link_tuning"]["sweep"]
+    assert [r["threshold"] for r in sweep] == [0.3, 0.9]
+    best = max(sweep, key=lambda r: r["statement_f1"])["threshold"]
+    assert config["qawl_link"]["model_min_confidence"] == best
+    from qawl.pipeline import Extractor
+    assert Extractor.load(model).link.model_min_confidence == best

@@ -204,9 +204,10 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         lines += ["", "Entities on the same dev set:", "", "| type | precision | recall | F1 |", "|---|---:|---:|---:|"] \
             + entity_rows(reports["dev"])
     if ablation:
-        lines += ["", "### Ablation: pretraining, and the rule fallback", "",
+        lines += ["", "### Ablations", "",
                   "The same fine-tuning from a randomly initialised encoder (`configs/qawl-small-noprt.yaml`), each",
-                  "with and without the rule fallback, beside the rule-based baseline alone:", "",
+                  "with and without the rule fallback, beside other rows named in the table (all scored by the",
+                  "same code):", "",
                   "| model | ANERcorp test F1 | dev content F1 | dev statement F1 | dev speaker accuracy |",
                   "|---|---:|---:|---:|---:|"]
         for name, reps in ablation.items():

@@ -100,6 +100,37 @@ def viterbi_layers(log_probs: np.ndarray, labels: list[str], crf: CRFScores | No
     return best
 
 
+def crf_marginals(log_probs: np.ndarray, labels: list[str], crf: CRFScores, lengths: np.ndarray) -> np.ndarray:
+    """P(tag at t = k | whole sequence) under the CRF (forward-backward): (L, T, n) -> (L, T, n).
+
+    With learned transitions the heads' per-token softmax is no probability of the decoded tag (a name's
+    second word leans on the transition from B-, not on its own score); the marginals are, so spans get
+    calibrated confidences. Padded positions (t >= length) get meaningless values."""
+    L, T, n = log_probs.shape
+    inside = np.array([l.startswith("I") for l in labels])
+    trans = crf[0] + transition_mask(labels)  # (L, from, to)
+    start = crf[1] + np.where(inside, -np.inf, 0.0).astype(np.float32)
+    end = crf[2]
+    active = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+    alpha = np.empty((L, T, n), dtype=np.float32)
+    alpha[:, 0] = log_probs[:, 0] + start
+    for t in range(1, T):
+        nxt = _logsumexp(alpha[:, t - 1, :, None] + trans, axis=1) + log_probs[:, t]
+        alpha[:, t] = np.where(active[:, t, None], nxt, alpha[:, t - 1])
+    beta = np.empty((L, T, n), dtype=np.float32)
+    beta[:, T - 1] = end
+    for t in range(T - 2, -1, -1):
+        nxt = _logsumexp(trans + (log_probs[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
+        beta[:, t] = np.where(active[:, t + 1, None], nxt, end)
+    log_z = _logsumexp(alpha[:, T - 1] + end, axis=1)  # alpha stops changing past a layer's end
+    return np.exp(alpha + beta - log_z[:, None, None])
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
 def log_softmax(x: np.ndarray) -> np.ndarray:
     x = x - x.max(axis=-1, keepdims=True)
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
@@ -136,7 +167,8 @@ def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | No
                 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Best tags of several documents in one padded Viterbi pass: each (T_i, L, n_labels) logits array ->
     (tag ids (L, T_i), their probabilities (L, T_i)). Token log-softmax only shifts each token's scores by a
-    constant, so with a CRF the best path is the one it was trained for; the probabilities are the heads'."""
+    constant, so with a CRF the best path is the one it was trained for. The probabilities are the CRF's
+    marginals with a CRF, else the heads' softmax."""
     lps = [log_softmax(x.astype(np.float32)).transpose(1, 0, 2) for x in logits]  # (L, T_i, n)
     if not lps:
         return []
@@ -148,10 +180,12 @@ def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | No
     lengths = np.repeat([lp.shape[1] for lp in lps], L)
     tiled = None if crf is None else tuple(np.tile(a, (len(lps),) + (1,) * (a.ndim - 1)) for a in crf)
     tag_ids = viterbi_layers(padded, labels, tiled, lengths)
+    probs = np.exp(padded) if tiled is None else crf_marginals(padded, labels, tiled, lengths)
     out = []
     for d, lp in enumerate(lps):
-        tags = tag_ids[d * L:(d + 1) * L, :lp.shape[1]]
-        out.append((tags, np.exp(np.take_along_axis(lp, tags[:, :, None], axis=2)[:, :, 0])))
+        rows, T = slice(d * L, (d + 1) * L), lp.shape[1]
+        tags = tag_ids[rows, :T]
+        out.append((tags, np.take_along_axis(probs[rows, :T], tags[:, :, None], axis=2)[:, :, 0]))
     return out
 
 
