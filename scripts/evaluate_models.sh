@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 DATA="${QAWL_DATA:-../shared/data}"
 OUT="${1:-runs/eval}"
 ABLATION="${ABLATION:-runs/qawl-small-noprt/best}"
+# an earlier model to compare with, e.g. models/qawl-small of an older commit (git worktree); skipped if unset
+PREVIOUS="${PREVIOUS:-}"
 
 evaluate() {  # NAME MODEL GOLD [FLAGS]
     mkdir -p "$OUT/$1"
@@ -18,7 +20,8 @@ evaluate() {  # NAME MODEL GOLD [FLAGS]
 
 # name=model[:flags]; the model-only rows show what the rule-based fallback adds
 for spec in qawl-small=models/qawl-small qawl-small-modelonly=models/qawl-small:--no-rule-fallback \
-            baseline=baseline noprt="$ABLATION" noprt-modelonly="$ABLATION:--no-rule-fallback"; do
+            baseline=baseline noprt="$ABLATION" noprt-modelonly="$ABLATION:--no-rule-fallback" \
+            ${PREVIOUS:+previous="$PREVIOUS" previous-modelonly="$PREVIOUS:--no-rule-fallback"}; do
     name="${spec%%=*}"; rest="${spec#*=}"; model="${rest%%:*}"; flags=""
     [ "$rest" = "$model" ] || flags="${rest#*:}"
     [ "$model" = baseline ] || [ -d "$model" ] || { echo "skipping $name: $model not found" >&2; continue; }

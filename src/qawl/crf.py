@@ -40,8 +40,8 @@ class BioCRF(nn.Module):
         """Summed negative log-likelihood of the gold paths. emissions (B, T, n); tags (B, T); mask (B, T)
         true on the labelled positions, which must be contiguous in each row (rows with none are skipped)."""
         keep = mask.any(dim=1)
-        if not keep.any():
-            return emissions.sum() * 0.0
+        if not keep.any():  # zero, yet touching every parameter: DDP expects gradients for all of them
+            return (emissions.sum() + self.transitions.sum() + self.start.sum() + self.end.sum()) * 0.0
         emissions, tags, mask = emissions[keep].float(), tags[keep], mask[keep]
         # left-align each row's labelled run so that step 0 is its first labelled token
         first = mask.float().argmax(dim=1)
