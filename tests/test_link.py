@@ -46,6 +46,19 @@ def test_anonymous_source_has_no_name_and_institution_keeps_its_description():
     assert r.resolve(span(TEXT, "وزارة الخارجية")) == "وزارة الخارجية"
 
 
+def test_office_mention_resolves_to_its_holder_not_the_organisation_inside_it():
+    text = ("أكد رئيس الهيئة الوطنية لمكافحة الفساد شوقي الطبيب أن الملفات كثيرة. "
+            "وقال رئيس الهيئة الوطنية لمكافحة الفساد إن التحقيق مستمر. وأعلنت الهيئة الوطنية لمكافحة الفساد أن "
+            "العمل متواصل. وصرح رئيس الجامعة الأهلية إن الدروس تستأنف.")
+    entities = ents(text, [("الهيئة الوطنية لمكافحة الفساد", "ORG"), ("شوقي الطبيب", "PERS"),
+                           ("الجامعة الأهلية", "ORG")])
+    r = NameResolver(text, entities, ())
+    assert r.resolve(span(text, "رئيس الهيئة الوطنية لمكافحة الفساد", 1)) == "شوقي الطبيب"
+    # the organisation itself, and an office whose holder is never named, keep the organisation's name
+    assert r.resolve(span(text, "الهيئة الوطنية لمكافحة الفساد", 2)) == "الهيئة الوطنية لمكافحة الفساد"
+    assert r.resolve(span(text, "رئيس الجامعة الأهلية")) == "الجامعة الأهلية"
+
+
 def test_statement_kinds():
     text = 'الخارجية: لا شروط للحوار\n\nوقال الوزير: "نحن مستعدون". وأكد أن "الباب مفتوح" أمام الجميع.'
     assert statement_kind(text, span(text, "لا شروط للحوار")) == "headline"

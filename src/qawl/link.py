@@ -18,6 +18,11 @@ from qawl.normalize import NormalizerConfig, normalize_fast
 QUOTES_OPEN = "\"“«„'‘"
 QUOTES_CLOSE = "\"”»'’"
 MATCH_NORM = NormalizerConfig(unify_alef=True, unify_yaa=True, unify_taa_marbuta=True)
+# first words of a mention that name a person's office ("رئيس الهيئة الوطنية لمكافحة الفساد"): the speaker is
+# the person holding it, not the organisation named inside the mention (comparison forms, see `words`)
+OFFICE_TITLES = frozenset(("رئيس الرئيس وزير الوزير مدير المدير امين الامين مستشار المستشار ناطق الناطق "
+                           "متحدث المتحدث سفير السفير محافظ المحافظ قائد القائد نائب النائب الباحث باحث "
+                           "الكاتب رئيسه الرئيسه وزيره الوزيره مديره المديره").split())
 
 
 def words(text: str) -> list[str]:
@@ -138,6 +143,10 @@ class NameResolver:
         inside = [e for e in self.named[lo:hi] if e.end > speaker.start]
         if inside:
             person = [e for e in inside if e.label == "PERS"]
+            if not person and self._is_office(speaker.text):
+                holder = self._holder(speaker)
+                if holder is not None:
+                    return holder
             if person and person[0].start > speaker.start:
                 # "وزير الطاقة يوسف بن حمد الكندي": a name ends the mention, even where the entity
                 # recognizer cut it into pieces; take it from the first person entity to the end
@@ -148,12 +157,26 @@ class NameResolver:
         known = self.known_name(speaker.text)
         if known is not None:
             return known
-        # a title refers to the nearest person before it that the same title introduced
+        return self._title_lookup(speaker)
+
+    def _title_lookup(self, speaker: Span) -> str | None:
+        """A title refers to the nearest person before it that the same title introduced (cached)."""
         before = bisect.bisect_left(self._people_starts, speaker.start)
         key = (speaker.text, before)
         if key not in self._by_mention:
             self._by_mention[key] = self._resolve_mention(speaker.text, before)
         return self._by_mention[key]
+
+    @staticmethod
+    def _is_office(mention_text: str) -> bool:
+        mention = words(mention_text)
+        return bool(mention) and mention[0] in OFFICE_TITLES
+
+    def _holder(self, speaker: Span) -> str | None:
+        """The person an office mention refers to: the nearest person the same words introduce elsewhere in
+        the document ("رئيس الهيئة ... شوقي الطبيب"), or None when no one is introduced so."""
+        found = self._title_lookup(speaker)
+        return found if found is not None and found != speaker.text else None
 
     def remember(self, name: str) -> str:
         """A name resolved in this document: later short forms of it ("الكندي") resolve to it."""
