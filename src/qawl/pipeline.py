@@ -74,7 +74,6 @@ class Extractor:
         self.chunk_chars = 48_000  # a chunk's working set (windows, logits, hidden states) grows with its text
         self.autocast_dtype: torch.dtype | None = None
         self.rules = RuleBasedExtractor()  # for link.rule_fallback (see fallback.py)
-        self._transitions = model.decoding_scores()  # learned BIO transitions, if the model has CRFs
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
@@ -149,8 +148,6 @@ class Extractor:
     def predict_documents(self, docs: list[Document]) -> list[Document]:
         for d in docs:
             self.check_size(d)
-        # read once per chunk: during training the transitions change between evaluations
-        self._transitions = self.model.decoding_scores()
         encoded = [self.encode(d) for d in docs]
         jobs = [(i, k) for i, e in enumerate(encoded) for k in range(len(e.windows)) if len(e.enc)]
         outputs: dict[tuple[int, int], dict[str, np.ndarray]] = {}
@@ -158,7 +155,8 @@ class Extractor:
             outputs.update(self._run(batch, encoded))
         merged = [self._merge(i, e, outputs) for i, e in enumerate(encoded)]
         present = [m for m in merged if m is not None]
-        ner_crf, role_crf = self._transitions
+        # learned BIO transitions, if the model has CRFs (read per chunk: training changes them between evaluations)
+        ner_crf, role_crf = self.model.decoding_scores()
         # one Viterbi pass for the whole chunk: the token loop runs once, not once per document and layer
         ner_tags = iter(decode_tags([m["ner_logits"][:, None] for m in present], NER_LABELS, ner_crf))
         role_tags = iter(decode_tags([m["role_logits"] for m in present], ROLE_TAGS, role_crf))
