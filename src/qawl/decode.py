@@ -78,19 +78,17 @@ def viterbi_layers(log_probs: np.ndarray, labels: list[str], crf: CRFScores | No
     if len(todo) == 0:
         return best
     lp = log_probs[todo]  # (K, T, n)
-    active = None if lengths is None else np.arange(T)[None, :] < np.asarray(lengths)[todo, None]  # (K, T)
+    lengths = np.full(L, T) if lengths is None else np.asarray(lengths)
+    active = np.arange(T)[None, :] < lengths[todo, None]  # (K, T)
     stay = np.arange(n)
     score = lp[:, 0] + start
     back = np.zeros((len(todo), T, n), dtype=np.int64)
     for t in range(1, T):
         cand = score[:, :, None] + trans  # (K, from, to)
-        if active is None:
-            back[:, t] = cand.argmax(axis=1)
-            score = cand.max(axis=1) + lp[:, t]
-        else:  # a layer past its end keeps its score, and its backpointers point to the same label
-            on = active[:, t, None]
-            back[:, t] = np.where(on, cand.argmax(axis=1), stay)
-            score = np.where(on, cand.max(axis=1) + lp[:, t], score)
+        # a layer past its end keeps its score, and its backpointers point to the same label
+        on = active[:, t, None]
+        back[:, t] = np.where(on, cand.argmax(axis=1), stay)
+        score = np.where(on, cand.max(axis=1) + lp[:, t], score)
     path = np.zeros((len(todo), T), dtype=np.int64)
     path[:, -1] = (score + end).argmax(axis=1)
     rows = np.arange(len(todo))
