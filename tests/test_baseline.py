@@ -129,3 +129,18 @@ def test_words_of_matches_a_character_by_character_scan():
         b = rng.randrange(a, len(text) + 1)
         assert words_of(text) == scan(text)
         assert words_of(text, a, b) == scan(text, a, b)
+
+
+def test_manner_words_and_accounts_are_not_speakers():
+    """"وتابع بالقول: ..." and "..., بحسب رأيه" name no one: the statement stands without a speaker mention
+    (and continues the previous speaker), instead of taking بالقول or رأيه as the speaker."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = "قال الوزير سامي الحداد إن المحادثات مستمرة. وتابع بالقول: \"لن نتراجع عن قرارنا\"."
+    first, second = rules.statements(text)
+    assert second.speaker is None and second.content.text == "لن نتراجع عن قرارنا"
+    assert second.speaker_name == first.speaker_name
+    text = "وصل الوفد إلى العاصمة. الأزمة ستنتهي قريبا، بحسب رأيه."
+    (only,) = rules.statements(text)
+    assert only.cue.text.endswith("حسب") and only.speaker is None

@@ -37,7 +37,9 @@ PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مش�
 ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
 THEN_THAT = forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
 SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
-                       "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما")
+                       "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما",
+                       "بالقول قائلا قائله كذلك")  # manner words: "وتابع بالقول: ..." has no speaker mention
+ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
                 "عضو النائب المبعوث مبعوث المندوب مندوب ممثل الجنرال العقيد اللواء العميد المرشح رئيسه",
@@ -339,7 +341,8 @@ class RuleBasedExtractor:
         if j == first:
             return None
         s0 = ws[first].start + (1 if ws[first].form[:1] == "ل" and ws[i].form.endswith(("وفقا", "وفق")) else 0)
-        speaker = Span.of(text, s0, ws[j - 1].end)
+        # "بحسب رأيه": the account of someone named before; the speaker is whoever spoke last
+        speaker = None if all(w.form in ACCOUNT_OF for w in ws[first:j]) else Span.of(text, s0, ws[j - 1].end)
         if i == 0 or ws[i].start == sent.start:
             # "وبحسب الرئيس فإنّ ..." / "وفقا لـ X، ...": the content follows.
             k = j + 1 if j < len(ws) and ws[j].form in THEN_THAT else j
