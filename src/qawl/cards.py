@@ -217,8 +217,8 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
                 f"{_pct(d['statements']['content_overlap']['f1']) if d else '–'} | "
                 f"{_pct(d['statements']['statement']['f1']) if d else '–'} | "
                 f"{_pct(d['statements']['speaker_accuracy']['accuracy']) if d else '–'} |")
-    if notes:
-        lines += [""] + list(notes)
+    for note in notes:  # one paragraph each
+        lines += ["", note]
     lines += [
         "", "## Data and terms", "", FINETUNE_TERMS, "",
         "## Known limitations", "",
