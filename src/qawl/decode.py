@@ -44,6 +44,17 @@ def _transition_mask(labels: tuple[str, ...]) -> np.ndarray:
     return mask
 
 
+def _constrained(labels: list[str], crf: CRFScores | None, layers: int) -> CRFScores:
+    """Per-layer (transitions, start, end) with the IOB2 constraint (-inf) added; zeros where no CRF."""
+    n = len(labels)
+    mask = transition_mask(labels)
+    start_mask = np.array([-np.inf if l.startswith("I") else 0.0 for l in labels], dtype=np.float32)
+    if crf is None:
+        return (np.broadcast_to(mask, (layers, n, n)), np.broadcast_to(start_mask, (layers, n)),
+                np.zeros((layers, n), np.float32))
+    return crf[0] + mask, crf[1] + start_mask, crf[2]
+
+
 def viterbi(log_probs: np.ndarray, labels: list[str]) -> list[str]:
     """Best IOB2-valid tag sequence for log_probs (T, n_labels)."""
     return [labels[i] for i in viterbi_layers(log_probs[None], labels)[0]]
@@ -62,21 +73,17 @@ def viterbi_layers(log_probs: np.ndarray, labels: list[str], crf: CRFScores | No
     best = log_probs.argmax(axis=2)  # (L, T)
     if T == 0:
         return best
-    mask = transition_mask(labels)
-    inside = np.array([l.startswith("I") for l in labels])
-    start_mask = np.where(inside, -np.inf, 0.0).astype(np.float32)
     if crf is None:
         # the per-token argmax maximizes the unconstrained score; when it is IOB2-valid it is also the
         # constrained optimum, and the loop below is not needed for that layer
-        valid = ~inside[best[:, 0]] & np.isfinite(mask[best[:, :-1], best[:, 1:]]).all(axis=1)
+        inside = np.array([l.startswith("I") for l in labels])
+        valid = ~inside[best[:, 0]] & np.isfinite(transition_mask(labels)[best[:, :-1], best[:, 1:]]).all(axis=1)
         todo = np.flatnonzero(~valid)
-        trans = np.broadcast_to(mask, (len(todo), n, n))
-        start, end = np.broadcast_to(start_mask, (len(todo), n)), np.zeros((len(todo), n), np.float32)
     else:
         todo = np.arange(L)
-        trans, start, end = crf[0] + mask, crf[1] + start_mask, crf[2]
     if len(todo) == 0:
         return best
+    trans, start, end = _constrained(labels, None if crf is None else tuple(a[todo] for a in crf), len(todo))
     lp = log_probs[todo]  # (K, T, n)
     lengths = np.full(L, T) if lengths is None else np.asarray(lengths)
     active = np.arange(T)[None, :] < lengths[todo, None]  # (K, T)
@@ -105,10 +112,7 @@ def crf_marginals(log_probs: np.ndarray, labels: list[str], crf: CRFScores, leng
     second word leans on the transition from B-, not on its own score); the marginals are, so spans get
     calibrated confidences. Padded positions (t >= length) get meaningless values."""
     L, T, n = log_probs.shape
-    inside = np.array([l.startswith("I") for l in labels])
-    trans = crf[0] + transition_mask(labels)  # (L, from, to)
-    start = crf[1] + np.where(inside, -np.inf, 0.0).astype(np.float32)
-    end = crf[2]
+    trans, start, end = _constrained(labels, crf, L)  # (L, from, to), (L, n), (L, n)
     active = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
     alpha = np.empty((L, T, n), dtype=np.float32)
     alpha[:, 0] = log_probs[:, 0] + start
@@ -145,20 +149,10 @@ class TokenSpan:
 
 
 def decode_spans(logits: np.ndarray, labels: list[str], enc: EncodedText, text: str,
-                 proclitic_logits: np.ndarray | None = None, crf: CRFScores | None = None) -> list[TokenSpan]:
-    """Decode (T, n_labels) logits into whole-word spans with character offsets into `text`."""
-    crf = None if crf is None else tuple(a[None] for a in crf)
-    return decode_layers(logits[:, None, :], labels, enc, text, proclitic_logits, crf)[0]
-
-
-def decode_layers(logits: np.ndarray, labels: list[str], enc: EncodedText, text: str,
-                  proclitic_logits: np.ndarray | None = None, crf: CRFScores | None = None
-                  ) -> list[list[TokenSpan]]:
-    """decode_spans for L tag layers at once: logits (T, L, n_labels) -> one span list per layer; `crf` holds
-    per-layer transition scores (see viterbi_layers)."""
-    tags, probs = decode_tags([logits], labels, crf)[0]
-    return [tags_to_spans(tags[layer], probs[layer], labels, enc, text, proclitic_logits)
-            for layer in range(tags.shape[0])]
+                 proclitic_logits: np.ndarray | None = None) -> list[TokenSpan]:
+    """Decode one document's (T, n_labels) logits into whole-word spans with character offsets into `text`."""
+    (tags, probs), = decode_tags([logits[:, None, :]], labels)
+    return tags_to_spans(tags[0], probs[0], labels, enc, text, proclitic_logits)
 
 
 def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | None = None
