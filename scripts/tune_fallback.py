@@ -21,6 +21,7 @@ from qawl.document import Document
 from qawl.fallback import merge_rule_statements
 from qawl.metrics import evaluate
 from qawl.pipeline import Extractor
+from qawl.writers import AtomicFile
 
 DEFAULT_THRESHOLDS = "0.4,0.5,0.6,0.7,0.8,0.85,0.9,0.95,1.01"  # 1.01: rule statements only
 
@@ -54,9 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         config = json.loads(path.read_text(encoding="utf-8"))
         config.setdefault("qawl_link", {})["model_min_confidence"] = best["threshold"]
         config["qawl_link_tuning"] = {"data": Path(args.data).name, "criterion": "whole-statement F1", "sweep": rows}
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        out = AtomicFile(path)
+        out.stream.write((json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        out.commit()
         print(f"wrote {path}")
 
 

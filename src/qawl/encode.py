@@ -90,8 +90,7 @@ def word_vector_rows(normalized: str, offsets: list[tuple[int, int]], word_ids: 
             bounds[w][1] = b
         else:
             bounds[w] = [a, b]
-    order = list(bounds)
-    rows = dict(zip(order, word_vectors.ids([normalized[a:b] for a, b in bounds.values()])))
+    rows = dict(zip(bounds, word_vectors.ids([normalized[a:b] for a, b in bounds.values()])))
     return [rows[w] for w in word_ids]
 
 

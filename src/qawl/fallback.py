@@ -6,7 +6,7 @@ quotes/dev.jsonl with qawl-small (README, model card), the combination that work
   model's speaker mention where the rules found none (speaker accuracy 73.5 -> 74.1 on dev, an early
   checkpoint of the current model);
 - a model statement is added when no rule statement covers its content and its confidence is at least
-  `min_confidence` (0.6, chosen on dev);
+  `min_confidence` (each model's own threshold, chosen on dev by scripts/tune_fallback.py);
 - `speaker_name` is resolved with the model's entities; a speakerless statement (وأضاف) continues the
   speaker of the statement before it.
 """
@@ -56,9 +56,9 @@ def merge_rule_statements(text: str, entities: list[Entity], model: list[Stateme
         same = with_medium.same_as(r.content)
         r = replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE)
         if r.speaker is None:
-            same = with_speaker.same_as(r.content)
-            if same:
-                r = replace(r, speaker=same[0].speaker)
+            spoken = with_speaker.same_as(r.content)
+            if spoken:
+                r = replace(r, speaker=spoken[0].speaker)
         merged.append(r)
     for m in model:
         if (m.confidence or 0.0) >= min_confidence and not rule_index.same_as(m.content):

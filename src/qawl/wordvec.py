@@ -4,10 +4,10 @@ Directory layout (also copied into a model directory that uses them, under `word
     vocab.txt              one normalized word a line; line i is row i + 1
     vectors.safetensors    "codes": int8 (len(vocab) + 1, dim) and "scales": float32 (len(vocab) + 1,);
                            row = codes * scale; row 0 = unknown word (zeros)
+    config.json            dim, size, how they were trained
 
 The table is int8 with one scale per row (a quarter of float32, which keeps the default model under 60 MB);
 `from_vectors` quantizes at once, so training and inference see the very same values.
-    config.json            dim, size, how they were trained
 """
 
 from __future__ import annotations
