@@ -121,3 +121,25 @@ def test_layered_viterbi_is_the_exact_constrained_optimum():
         score = lambda p: sum(lp[layer, t, k] for t, k in enumerate(p))  # noqa: E731
         assert np.isclose(score(tuple(best[layer])), max(score(p) for p in valid))
         assert [ROLE_TAGS[k] for k in best[layer]] == viterbi(lp[layer], ROLE_TAGS)
+
+
+def test_names_are_negative_speaker_candidates_in_training(tok):
+    from qawl.encode import span_token_range
+    from qawl.train_data import window_examples
+
+    doc = annotated_article()
+    (example,) = window_examples(doc, tok, NormalizerConfig(), 512, 64, False)
+    enc = encode_text(doc.text, tok, NormalizerConfig())
+    link = example["links"]["SPEAKER"]
+    candidates = {tuple(c) for c in link["candidates"]}
+    shifted = lambda span: tuple(i + 1 for i in span_token_range(enc, span.start, span.end))  # noqa: E731
+    speakers = {shifted(s.speaker) for s in doc.statements if s.speaker}
+    # names inside a speaker mention ("سامي الحداد" in "وزير الخارجية سامي الحداد") are not extra candidates
+    names = {shifted(e) for e in doc.entities if e.label in ("PERS", "ORG")
+             and not any(s.speaker and s.speaker.start < e.end and e.start < s.speaker.end for s in doc.statements)}
+    assert names, "the fixture needs a name that is not a speaker"
+    assert candidates == speakers | names
+    # each target still points at the statement's own speaker (or at "none")
+    for target, s in zip(link["targets"], doc.statements):
+        assert target == (len(link["candidates"]) if s.speaker is None
+                          else link["candidates"].index(list(shifted(s.speaker))))

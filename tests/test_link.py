@@ -65,3 +65,24 @@ def test_statement_kinds():
     assert statement_kind(text, span(text, "نحن مستعدون")) == "direct"
     assert statement_kind(text, span(text, 'أن "الباب مفتوح" أمام الجميع')) == "partial"
     assert statement_kind("قال إن الوضع هادئ\n", span("قال إن الوضع هادئ\n", "إن الوضع هادئ")) == "indirect"
+
+
+def test_names_become_speaker_candidates_unless_a_mention_covers_them():
+    import itertools
+
+    from qawl.decode import TokenSpan
+    from qawl.link import speaker_candidates
+
+    def ts(first, last, label=""):
+        return TokenSpan(first, last, label, first, last + 1, 0.9)
+
+    mentions = [ts(2, 4), ts(10, 10), ts(20, 23)]
+    names = [ts(0, 1, "PERS"), ts(3, 3, "PERS"), ts(4, 6, "ORG"), ts(8, 9, "ORG"), ts(10, 12, "PERS"),
+             ts(15, 16, "LOC"), ts(24, 25, "PERS")]
+    got = speaker_candidates(mentions, names)
+    free = [n for n in names if n.label in ("PERS", "ORG")
+            and not any(n.first <= m.last and m.first <= n.last for m in mentions)]
+    assert [(s.first, s.last) for s in got] == sorted((s.first, s.last) for s in mentions + free)
+    assert [(s.first, s.last) for s in free] == [(0, 1), (8, 9), (24, 25)]  # LOC is no speaker candidate
+    # every pair of candidates is disjoint
+    assert all(a.last < b.first for a, b in itertools.pairwise(got))

@@ -12,6 +12,7 @@ import torch
 
 from qawl.decode import TokenSpan
 from qawl.document import Entity, Span, Statement
+from qawl.labels import SPEAKER_ENTITY_LABELS
 from qawl.model import LINK_ROLES, SpanPairLinker
 from qawl.normalize import NormalizerConfig, normalize_fast
 
@@ -46,6 +47,7 @@ class LinkSettings:
     anonymous_heads: tuple[str, ...] = ()  # first words of speakers whose name is null (learned in training)
     rule_fallback: bool = True  # combine with qawl.baseline's statements (fallback.py)
     model_min_confidence: float = 0.6  # with rule_fallback: a model statement the rules miss needs this
+    entity_speakers: bool = True  # names (labels.SPEAKER_ENTITY_LABELS) are speaker candidates too
 
 
 def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list[TokenSpan],
@@ -210,8 +212,23 @@ def _bare(word: str) -> str:
     return word[2:] if word.startswith("ال") and len(word) > 3 else word
 
 
+def speaker_candidates(speakers: list[TokenSpan], entities: list[TokenSpan]) -> list[TokenSpan]:
+    """The role head's speaker mentions and the names that overlap none of them, in text order."""
+    starts = sorted(s.first for s in speakers)
+    lasts = sorted(s.last for s in speakers)
+    # a name overlaps some mention unless every mention ends before it or starts after it
+    free = [e for e in entities if e.label in SPEAKER_ENTITY_LABELS
+            and bisect.bisect_left(lasts, e.first) + len(starts) - bisect.bisect_right(starts, e.last) == len(starts)]
+    return sorted(speakers + free, key=lambda s: s.first)
+
+
 def build_statements(text: str, entities: list[Entity], role_spans: dict[str, list[TokenSpan]],
-                     hidden: torch.Tensor, linker: SpanPairLinker, settings: LinkSettings) -> list[Statement]:
+                     hidden: torch.Tensor, linker: SpanPairLinker, settings: LinkSettings,
+                     entity_spans: list[TokenSpan] = ()) -> list[Statement]:
+    """Statements from one document's decoded role spans. `entity_spans`, the entity head's spans, add
+    speaker candidates (`LinkSettings.entity_speakers`)."""
+    if settings.entity_speakers and entity_spans:
+        role_spans = {**role_spans, "SPEAKER": speaker_candidates(role_spans.get("SPEAKER", []), entity_spans)}
     contents = sorted(role_spans.get("CONTENT", []), key=lambda s: s.start)
     links: dict[str, list[tuple[int | None, float]]] = {}
     for r, role in enumerate(LINK_ROLES):

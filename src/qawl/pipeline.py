@@ -217,15 +217,15 @@ class Extractor:
         if merged is None:
             return Document(doc.id, doc.text, meta)
         procl = merged["proclitic_logits"]
-        entities = [Entity(s.start, s.end, s.label, doc.text[s.start:s.end], round(s.score, 4))
-                    for s in tags_to_spans(ner_tags[0][0], ner_tags[1][0], NER_LABELS, enc, doc.text, procl)]
+        entity_spans = tags_to_spans(ner_tags[0][0], ner_tags[1][0], NER_LABELS, enc, doc.text, procl)
+        entities = [Entity(s.start, s.end, s.label, doc.text[s.start:s.end], round(s.score, 4)) for s in entity_spans]
         role_spans: dict[str, list] = {}
         for r, role in enumerate(ROLE_LAYERS):
             spans = tags_to_spans(role_tags[0][r], role_tags[1][r], ROLE_TAGS, enc, doc.text, procl)
             role_spans.setdefault(role, []).extend(spans)
         hidden = torch.from_numpy(merged["hidden"]).to(self.device)
         linker = self.model.linker
-        statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link)
+        statements = build_statements(doc.text, entities, role_spans, hidden, linker, self.link, entity_spans)
         if self.link.rule_fallback:
             rules = self.rules.statements(doc.text)
             statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads,

@@ -10,7 +10,7 @@ from datasets import Dataset
 
 from qawl.document import Document
 from qawl.encode import IGNORE, align_labels, encode_text, make_windows, span_token_range
-from qawl.labels import ROLE_LAYERS
+from qawl.labels import ROLE_LAYERS, SPEAKER_ENTITY_LABELS
 from qawl.model import LINK_ROLES
 from qawl.normalize import NormalizerConfig
 from qawl.wordvec import WordVectors
@@ -30,13 +30,19 @@ def window_examples(doc: Document, tokenizer, norm: NormalizerConfig, max_length
             span = getattr(s, role.lower())
             if span is not None:
                 ranges[(s.id, role)] = span_token_range(enc, span.start, span.end)
+    # names that are not a speaker here compete with the speakers, as they do in prediction (qawl.link)
+    speakers = [r for (_, rl), r in ranges.items() if rl == "SPEAKER" and r is not None]
+    named = [r for r in (span_token_range(enc, e.start, e.end) for e in doc.entities
+                         if e.label in SPEAKER_ENTITY_LABELS)
+             if r is not None and not any(r[0] <= b and a <= r[1] for a, b in speakers)]
     examples = []
     for w in make_windows(len(enc), max_length - 2, overlap):
         inside = lambda r: r is not None and w.start <= r[0] and r[1] < w.end  # noqa: E731
         shift = lambda r: [r[0] - w.start + 1, r[1] - w.start + 1]  # noqa: E731
         links = {}
         for role in LINK_ROLES:
-            candidates = sorted({tuple(r) for (sid, rl), r in ranges.items() if rl == role and inside(r)})
+            candidates = sorted({tuple(r) for (sid, rl), r in ranges.items() if rl == role and inside(r)}
+                                | ({tuple(r) for r in named if inside(r)} if role == "SPEAKER" else set()))
             contents, targets = [], []
             for s in doc.statements:
                 c = ranges.get((s.id, "CONTENT"))
