@@ -144,3 +144,16 @@ def test_manner_words_and_accounts_are_not_speakers():
     text = "وصل الوفد إلى العاصمة. الأزمة ستنتهي قريبا، بحسب رأيه."
     (only,) = rules.statements(text)
     assert only.cue.text.endswith("حسب") and only.speaker is None
+
+
+def test_the_addressee_of_a_cue_is_not_its_speaker():
+    """"وأضاف الحداد لـ«الأنباء» أن ..." names the speaker, then the medium he spoke to; "وقال لوكالة الأنباء
+    إن ..." names only the medium: the speaker is the one before."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وأضاف الحداد لـ«الأنباء» أن الوفد سيصل غدا. "
+            "وقال لوكالة الأنباء الوطنية إن الاتفاق قريب.")
+    first, second, third = rules.statements(text)
+    assert second.speaker.text == "الحداد" and second.content.text.startswith("أن الوفد")
+    assert third.speaker is None and third.speaker_name == second.speaker_name
