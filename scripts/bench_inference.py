@@ -11,6 +11,10 @@ Settings, each timed in its own subprocess (clean peak RSS, no interference):
   The qawl model directory loads as BertForTokenClassification (encoder `bert.*`, NER head `classifier.*`);
   the script checks that no weight is missing and that its logits equal qawl's NER logits.
 
+With --procs 1,2 each setting is also timed in two processes that share the articles round robin, one
+torch thread each, as `torchrun --nproc_per_node 2 -m qawl.cli.main extract` runs them: the model's
+matmuls scale well over threads, the Python around them (tokenization, decoding, linking, rules) does not.
+
 Columns: articles/s; tokens/s = article tokens (qawl's tokenizer, the same count for every setting) per
 second; model GFLOP/s = the matmul FLOPs of the sequences the setting actually runs (qawl's overlapping
 windows, or the baseline's sentences, with [CLS]/[SEP], no padding): 2 x matmul parameters per token plus
@@ -30,6 +34,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,10 +54,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--batch-size", type=int, default=32, help="qawl: articles per pipe chunk")
+    p.add_argument("--procs", default="1", help="process counts to time each setting with, e.g. '1,2': the "
+                   "articles are dealt round robin to that many processes (as `torchrun --nproc_per_node` "
+                   "does for qawl extract), each with threads/procs torch threads")
     p.add_argument("--peak-seconds", type=float, default=3.0, help="duration of the matmul peak loop")
     p.add_argument("--child-timeout", type=float, default=3600.0, help="seconds allowed per setting run")
     p.add_argument("--json", help="also write the results as JSON to this file")
     p.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)  # internal: run one setting
+    p.add_argument("--shard", default="0/1", help=argparse.SUPPRESS)  # internal: k/N, this child's articles
+    p.add_argument("--barrier", help=argparse.SUPPRESS)  # internal: a directory where N children meet
     return p.parse_args(argv)
 
 
@@ -102,13 +112,20 @@ def run_setting(args: argparse.Namespace) -> dict:
             chars[0] += len(t)
             yield t
 
+    k, n_shards = (int(x) for x in args.shard.split("/"))
+    texts = itertools.islice(iter_texts(args.data, args.n), k, None, n_shards)
+    if args.barrier:  # all children loaded and warmed up before any starts the clock
+        Path(args.barrier, f"ready.{k}").touch()
+        while len(list(Path(args.barrier).glob("ready.*"))) < n_shards:
+            time.sleep(0.01)
+    started = time.time()
     t0 = time.perf_counter()
-    articles = run(counted(iter_texts(args.data, args.n)))
+    articles = run(counted(texts))
     if args.device == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
     out = {"articles": articles, "chars": chars[0], "seconds": seconds, "load_seconds": load_s,
-           "peak_rss_mb": peak_rss_mb()}
+           "peak_rss_mb": peak_rss_mb(), "started": started, "ended": started + seconds}
     if args.device == "cuda":
         out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     return out
@@ -254,21 +271,43 @@ def check_baseline_loads(model_dir: str) -> dict:
             "word_features": word_features}
 
 
-def run_child(args: argparse.Namespace, setting: str, n: int) -> dict:
+def run_child(args: argparse.Namespace, setting: str, n: int, procs: int = 1, threads: int | None = None) -> dict:
+    """One setting on the first n articles, in `procs` concurrent processes that share them round robin.
+    With several, seconds run from the first start to the last end (all start together, after loading);
+    peak RSS is their sum, since they are resident at the same time."""
+    threads = threads or args.threads
     cmd = [sys.executable, __file__, "--child", setting, "--model", args.model, "--data", args.data, "--n", str(n),
            "--device", args.device, "--batch-size", str(args.batch_size)]
-    if args.threads:
-        cmd += ["--threads", str(args.threads)]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.child_timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {args.child_timeout:g}s"}
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail}"}
-    return json.loads(lines[-1])
+    if threads:
+        cmd += ["--threads", str(max(1, threads // procs))]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", OMP_NUM_THREADS="1")
+    if procs == 1:
+        env.pop("OMP_NUM_THREADS")
+    with tempfile.TemporaryDirectory() as barrier:
+        extra = (lambda k: ["--shard", f"{k}/{procs}", "--barrier", barrier]) if procs > 1 else (lambda k: [])
+        children = [subprocess.Popen(cmd + extra(k), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env) for k in range(procs)]
+        results = []
+        for child in children:
+            try:
+                stdout, stderr = child.communicate(timeout=args.child_timeout)
+            except subprocess.TimeoutExpired:
+                for c in children:
+                    c.kill()
+                return {"error": f"timed out after {args.child_timeout:g}s"}
+            lines = stdout.strip().splitlines()
+            if child.returncode != 0 or not lines:
+                for c in children:
+                    c.kill()
+                tail = (stderr.strip().splitlines() or ["no output"])[-1]
+                return {"error": f"exit {child.returncode}: {tail}"}
+            results.append(json.loads(lines[-1]))
+    if procs == 1:
+        return results[0]
+    out = {k: sum(r[k] for r in results) for k in ("articles", "chars", "peak_rss_mb")}
+    out["seconds"] = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    out["load_seconds"] = max(r["load_seconds"] for r in results)
+    return out
 
 
 def cpu_name() -> str:
@@ -290,7 +329,8 @@ def report(res: dict) -> str:
     out = [f"## qawl inference benchmark: {res['model']}", "",
            f"- {res['n']} articles, {w['tokens']:,} tokens (qawl tokenizer); qawl runs {w['windows']} windows, "
            f"the baseline {w['sentences']} sentences",
-           f"- device {res['device']} ({res['cpu']}), {res['threads']} torch thread(s), torch {res['torch']}",
+           f"- device {res['device']} ({res['cpu']}), {res['threads']} torch thread(s) per setting "
+           f"(shared out among the processes of an 'xN procs' row), torch {res['torch']}",
            f"- model: {res['params']['total_params']:,} parameters, {res['params']['encoder_matmul']:,} in encoder "
            f"matmuls; {res['flops_per_token']['qawl'] / 1e6:.2f} MFLOP per article token (qawl, with window "
            f"overlap), {res['flops_per_token']['naive'] / 1e6:.2f} (baseline)",
@@ -317,11 +357,11 @@ def report(res: dict) -> str:
         sizes = ", ".join(f"n={k}: {v:,.0f}" for k, v in sorted(res["rss_chars"].items()))
         out += ["", f"Peak RSS is bounded by the chunk being predicted, not by the number of articles; it follows "
                     f"the article lengths in a chunk (mean characters per article, {sizes})."]
-    if "qawl" in res["settings"] and "naive" in res["settings"]:
-        q, nv = res["settings"]["qawl"], res["settings"]["naive"]
-        if "error" not in q and "error" not in nv:
-            out += ["", f"qawl is {q['articles_per_s'] / nv['articles_per_s']:.1f}x the naive baseline in "
-                        f"articles/s (and also finds statements, which the baseline does not)."]
+    rates = {name: r["articles_per_s"] for name, r in res["settings"].items() if "error" not in r}
+    if "naive" in rates:
+        ratios = [f"{name} {rate / rates['naive']:.1f}x" for name, rate in rates.items() if name != "naive"]
+        out += ["", "Articles/s against the naive baseline (one process): " + ", ".join(ratios)
+                + ". qawl also finds statements, which the baseline does not."]
     return "\n".join(out)
 
 
@@ -353,23 +393,26 @@ def main(argv: list[str] | None = None) -> int:
            "baseline_check": check_baseline_loads(args.model),
            "peak_gflops": measure_peak(args.device, args.peak_seconds), "settings": {}, "rss_chars": {},
            "flops_per_token": {k: v / max(1, work["tokens"]) for k, v in work["flops"].items()}}
-    for name in settings:
-        if name == "qawl-int8" and args.device != "cpu":
+    procs_list = [int(x) for x in args.procs.split(",") if x.strip()]
+    res["procs"] = procs_list
+    for setting, procs in itertools.product(settings, procs_list):
+        name = setting if procs == 1 else f"{setting} x{procs} procs"
+        if setting == "qawl-int8" and args.device != "cpu":
             res["settings"][name] = {"error": "int8 dynamic quantization is CPU only"}
             continue
         print(f"bench: {name}: {args.n} articles ...", file=sys.stderr)
-        r = run_child(args, name, args.n)
+        r = run_child(args, setting, args.n, procs, threads)
         if "error" not in r:
             r["articles_per_s"] = r["articles"] / r["seconds"]
             r["tokens_per_s"] = work["tokens"] / r["seconds"]
-            r["gflops"] = work["flops"][name] / r["seconds"] / 1e9
+            r["gflops"] = work["flops"][setting] / r["seconds"] / 1e9
             r["rss"] = {}
             for k in rss_n:
                 if k == args.n:
                     r["rss"][k] = r["peak_rss_mb"]
                     continue
                 print(f"bench: {name}: peak RSS with {k} articles ...", file=sys.stderr)
-                m = run_child(args, name, k)
+                m = run_child(args, setting, k, procs, threads)
                 r["rss"][k] = m.get("peak_rss_mb", m.get("error"))
                 if "chars" in m:
                     res["rss_chars"][k] = m["chars"] / max(1, m["articles"])
