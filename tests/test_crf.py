@@ -112,3 +112,27 @@ def test_marginals_match_brute_force_over_valid_paths():
             for w, p in zip(weights, paths):
                 expected[np.arange(T), p] += w
             assert np.allclose(marg[layer, :T], expected, atol=1e-4)
+
+
+def test_marginals_stay_exact_over_long_documents():
+    """Thousands of tokens: the scaled recursions neither underflow nor drift from a float64 log-space
+    forward-backward."""
+    from qawl.decode import crf_marginals
+
+    rng = np.random.default_rng(5)
+    L, T, n = 3, 3000, len(LABELS)
+    lp = torch.log_softmax(torch.from_numpy(rng.normal(size=(L, T, n)) * 6), dim=-1)
+    trans, start, end = (torch.from_numpy(a).double() for a in random_crf(6).scores())
+    lengths = np.array([T, 1700, 1])
+    marg = crf_marginals(lp.float().numpy(), LABELS, tuple(np.stack([a.numpy()] * L) for a in (trans, start, end)),
+                         lengths)
+    for layer, length in enumerate(lengths):
+        em = lp[layer, :length]
+        alpha, beta = [em[0] + start], [end]
+        for t in range(1, length):
+            alpha.append(torch.logsumexp(alpha[-1][:, None] + trans, 0) + em[t])
+        for t in range(length - 2, -1, -1):
+            beta.insert(0, torch.logsumexp(trans + (em[t + 1] + beta[0])[None, :], 1))
+        logp = torch.stack(alpha) + torch.stack(beta)
+        expected = torch.softmax(logp, dim=-1).numpy()
+        assert np.allclose(marg[layer, :length], expected, atol=1e-5)

@@ -110,27 +110,35 @@ def crf_marginals(log_probs: np.ndarray, labels: list[str], crf: CRFScores, leng
 
     With learned transitions the heads' per-token softmax is no probability of the decoded tag (a name's
     second word leans on the transition from B-, not on its own score); the marginals are, so spans get
-    calibrated confidences. Padded positions (t >= length) get meaningless values."""
+    calibrated confidences. Padded positions (t >= length) get meaningless values.
+
+    The recursions run in probability space, each step rescaled to sum to one (Rabiner's scaling): one
+    batched matrix product per token instead of a log-sum-exp, about twice as fast, and exact because each
+    marginal is the product of the scaled forward and backward vectors normalized over the tags."""
     L, T, n = log_probs.shape
-    trans, start, end = _constrained(labels, crf, L)  # (L, from, to), (L, n), (L, n)
+    trans, start, end = (a.astype(np.float64) for a in _constrained(labels, crf, L))  # -inf where forbidden
+    step = np.exp(trans)  # (L, from, to)
+    step_back = np.ascontiguousarray(step.transpose(0, 2, 1))
+    lp = log_probs.astype(np.float64)
+    emit = np.exp(lp - lp.max(axis=2, keepdims=True))  # (L, T, n), each token's best tag at 1
     active = np.arange(T)[None, :] < np.asarray(lengths)[:, None]
-    alpha = np.empty((L, T, n), dtype=np.float32)
-    alpha[:, 0] = log_probs[:, 0] + start
+    tiny = np.finfo(np.float64).tiny
+    alpha = np.empty((L, T, n))
+    a = emit[:, 0] * np.exp(start)
+    alpha[:, 0] = a = a / np.maximum(a.sum(axis=1, keepdims=True), tiny)
     for t in range(1, T):
-        nxt = _logsumexp(alpha[:, t - 1, :, None] + trans, axis=1) + log_probs[:, t]
-        alpha[:, t] = np.where(active[:, t, None], nxt, alpha[:, t - 1])
-    beta = np.empty((L, T, n), dtype=np.float32)
-    beta[:, T - 1] = end
+        nxt = np.matmul(a[:, None, :], step)[:, 0] * emit[:, t]
+        nxt /= np.maximum(nxt.sum(axis=1, keepdims=True), tiny)
+        alpha[:, t] = a = np.where(active[:, t, None], nxt, a)
+    beta = np.empty((L, T, n))
+    last = np.exp(end)
+    beta[:, T - 1] = b = last
     for t in range(T - 2, -1, -1):
-        nxt = _logsumexp(trans + (log_probs[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
-        beta[:, t] = np.where(active[:, t + 1, None], nxt, end)
-    log_z = _logsumexp(alpha[:, T - 1] + end, axis=1)  # alpha stops changing past a layer's end
-    return np.exp(alpha + beta - log_z[:, None, None])
-
-
-def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    m = x.max(axis=axis, keepdims=True)
-    return (m + np.log(np.exp(x - m).sum(axis=axis, keepdims=True))).squeeze(axis)
+        nxt = np.matmul((emit[:, t + 1] * b)[:, None, :], step_back)[:, 0]
+        nxt /= np.maximum(nxt.sum(axis=1, keepdims=True), tiny)
+        beta[:, t] = b = np.where(active[:, t + 1, None], nxt, last)
+    marg = alpha * beta
+    return (marg / np.maximum(marg.sum(axis=2, keepdims=True), tiny)).astype(np.float32)
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
