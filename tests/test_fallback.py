@@ -54,16 +54,6 @@ def test_model_speaker_fills_a_rule_statement_without_one():
     assert alone.speaker is None and alone.speaker_name == first.speaker_name
 
 
-def test_a_confident_model_speaker_overrules_the_rules():
-    """From `speaker_confidence` on, the model's speaker mention replaces the rules' one for the same content;
-    below it the rules' mention stands."""
-    model = [st("S1", "إن المحادثات مستمرة", speaker="الحداد", confidence=0.8)]
-    kept, _ = merge_rule_statements(TEXT, [], model, RULES, speaker_confidence=0.9)
-    assert kept.speaker.text == "الوزير سامي الحداد"
-    taken, _ = merge_rule_statements(TEXT, [], model, RULES, speaker_confidence=0.7)
-    assert taken.speaker.text == "الحداد"
-
-
 def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, tmp_path):
     """scripts/tune_fallback.py: the threshold with the best whole-statement F1 lands in config.json."""
     import json
@@ -79,18 +69,15 @@ def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, 
     write_jsonl([annotated_article("a"), annotated_article("b", repeat=2)], tmp_path / "dev.jsonl")
     argv = sys.argv
     sys.argv = ["tune_fallback.py", "--model", str(model), "--data", str(tmp_path / "dev.jsonl"),
-                "--thresholds", "0.3,0.9", "--speaker-thresholds", "0.5,1.01", "--write"]
+                "--thresholds", "0.3,0.9", "--write"]
     try:
         runpy.run_path(str(REPO / "scripts" / "tune_fallback.py"), run_name="__main__")
     finally:
         sys.argv = argv
     config = json.loads((model / "config.json").read_text(encoding="utf-8"))
     sweep = config["qawl_link_tuning"]["sweep"]
-    assert [(r["threshold"], r["speaker_threshold"]) for r in sweep] == [(0.3, 0.5), (0.3, 1.01), (0.9, 0.5),
-                                                                          (0.9, 1.01)]
-    best = max(sweep, key=lambda r: r["statement_f1"])
-    assert config["qawl_link"]["model_min_confidence"] == best["threshold"]
-    assert config["qawl_link"]["model_speaker_confidence"] == best["speaker_threshold"]
+    assert [r["threshold"] for r in sweep] == [0.3, 0.9]
+    best = max(sweep, key=lambda r: r["statement_f1"])["threshold"]
+    assert config["qawl_link"]["model_min_confidence"] == best
     from qawl.pipeline import Extractor
-    link = Extractor.load(model).link
-    assert (link.model_min_confidence, link.model_speaker_confidence) == (best["threshold"], best["speaker_threshold"])
+    assert Extractor.load(model).link.model_min_confidence == best

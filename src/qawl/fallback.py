@@ -4,8 +4,7 @@ quotes/dev.jsonl with qawl-small (README, model card), the combination that work
 
 - every rule statement is kept (content precision 93% on dev), with a medium the model found for it, and the
   model's speaker mention where the rules found none (speaker accuracy 73.5 -> 74.1 on dev, an early
-  checkpoint of an earlier model) or where the model is confident enough to overrule them (a per-model
-  threshold, like the next one);
+  checkpoint of the current model);
 - a model statement is added when no rule statement covers its content and its confidence is at least
   `min_confidence` (each model's own threshold, chosen on dev by scripts/tune_fallback.py);
 - `speaker_name` is resolved with the model's entities; a speakerless statement (وأضاف) continues the
@@ -18,7 +17,7 @@ import bisect
 from dataclasses import replace
 
 from qawl.document import Entity, Span, Statement
-from qawl.link import NEVER, NameResolver
+from qawl.link import NameResolver
 
 RULE_CONFIDENCE = 0.9  # the rules' content precision on dev was 0.93; no finer score exists for a rule
 MIN_OVERLAP = 0.5  # shared characters over the shorter content: "the same statement"
@@ -49,19 +48,17 @@ class _Overlapping:
 
 
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
-                          anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6,
-                          speaker_confidence: float = NEVER) -> list[Statement]:
-    """Rule and model statements as one list (the module docstring says how). `speaker_confidence`: from this
-    confidence on, the model's speaker mention replaces the one the rules found for the same content."""
+                          anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6) -> list[Statement]:
     merged: list[Statement] = []
     with_medium, rule_index = _Overlapping([m for m in model if m.medium is not None]), _Overlapping(rules)
     with_speaker = _Overlapping([m for m in model if m.speaker is not None])
     for r in rules:
         same = with_medium.same_as(r.content)
         r = replace(r, medium=r.medium or (same[0].medium if same else None), confidence=RULE_CONFIDENCE)
-        spoken = with_speaker.same_as(r.content)
-        if spoken and (r.speaker is None or (spoken[0].confidence or 0.0) >= speaker_confidence):
-            r = replace(r, speaker=spoken[0].speaker)
+        if r.speaker is None:
+            spoken = with_speaker.same_as(r.content)
+            if spoken:
+                r = replace(r, speaker=spoken[0].speaker)
         merged.append(r)
     for m in model:
         if (m.confidence or 0.0) >= min_confidence and not rule_index.same_as(m.content):

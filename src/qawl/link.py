@@ -41,17 +41,12 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
     return n > 0 and any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
 
 
-NEVER = 1.01  # a confidence threshold no statement reaches
-
-
 @dataclass(frozen=True)
 class LinkSettings:
     max_distance: int = 96  # tokens between a content span and a candidate cue/speaker/medium
     anonymous_heads: tuple[str, ...] = ()  # first words of speakers whose name is null (learned in training)
     rule_fallback: bool = True  # combine with qawl.baseline's statements (fallback.py)
     model_min_confidence: float = 0.6  # with rule_fallback: a model statement the rules miss needs this
-    model_speaker_confidence: float = NEVER  # with rule_fallback: the model's speaker overrules the rules' from
-    # this confidence of its statement (above 1: never); both chosen per model by scripts/tune_fallback.py
     entity_speakers: bool = True  # names (labels.SPEAKER_ENTITY_LABELS) are speaker candidates too
 
 

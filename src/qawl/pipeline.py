@@ -229,5 +229,5 @@ class Extractor:
         if self.link.rule_fallback:
             rules = self.rules.statements(doc.text)
             statements = merge_rule_statements(doc.text, entities, statements, rules, self.link.anonymous_heads,
-                                               self.link.model_min_confidence, self.link.model_speaker_confidence)
+                                               self.link.model_min_confidence)
         return Document(doc.id, doc.text, meta, entities, statements)
