@@ -157,3 +157,10 @@ def test_the_addressee_of_a_cue_is_not_its_speaker():
     first, second, third = rules.statements(text)
     assert second.speaker.text == "الحداد" and second.content.text.startswith("أن الوفد")
     assert third.speaker is None and third.speaker_name == second.speaker_name
+
+
+def test_an_empty_quotation_is_no_statement():
+    from qawl.baseline import RuleBasedExtractor
+
+    for text in ('قال"', 'قال: «»', 'وأضاف الوزير "  "'):
+        assert RuleBasedExtractor().statements(text) == []

@@ -290,6 +290,8 @@ class RuleBasedExtractor:
             if quote is not None:
                 end = close if close is not None else _trim(text, open_at + 1, para_end)[1]
                 content = Span.of(text, *_trim(text, open_at + 1, end))
+                if content.start == content.end:  # 'قال "' at the end of a text, or an empty «»
+                    return None
                 return (content, cue, speaker, "direct", True), self._next(ws, content.end)
             if k == len(ws):
                 break
