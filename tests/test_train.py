@@ -24,6 +24,21 @@ def test_train_save_load_predict(tiny_model_dir):
         assert 0.0 <= s.confidence <= 1.0
     assert list(extractor.pipe([])) == []
     assert extractor("").entities == ()
+    # trained with names as speaker candidates, so it predicts with them; a model saved before that keeps
+    # its old behaviour (LinkSettings' default)
+    assert extractor.link.entity_speakers
+
+
+def test_models_without_the_setting_predict_without_name_candidates(tiny_model_dir, tmp_path):
+    import json
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    config = json.loads((old / "config.json").read_text(encoding="utf-8"))
+    del config["qawl_link"]["entity_speakers"]
+    (old / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert not Extractor.load(old).link.entity_speakers
 
 
 def test_tiny_model_learns_its_training_entities(tiny_model_dir):

@@ -47,7 +47,9 @@ class LinkSettings:
     anonymous_heads: tuple[str, ...] = ()  # first words of speakers whose name is null (learned in training)
     rule_fallback: bool = True  # combine with qawl.baseline's statements (fallback.py)
     model_min_confidence: float = 0.6  # with rule_fallback: a model statement the rules miss needs this
-    entity_speakers: bool = True  # names (labels.SPEAKER_ENTITY_LABELS) are speaker candidates too
+    # names (labels.SPEAKER_ENTITY_LABELS) are speaker candidates too; on for models trained with them as
+    # candidates (train.py sets it), off for older ones, whose linker never saw names that are no speaker
+    entity_speakers: bool = False
 
 
 def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list[TokenSpan],

@@ -185,7 +185,7 @@ def train(cfg: TrainConfig) -> dict:
              build_dataset(quotes, tokenizer, norm, w.max_length, w.overlap, False, wv)]
     rows = [r for p in parts for r in p]  # small enough to hold; datasets does the conversion work
     lengths = [len(r["input_ids"]) for r in rows]
-    link = LinkSettings(anonymous_heads=anonymous_heads(quotes))
+    link = LinkSettings(anonymous_heads=anonymous_heads(quotes), entity_speakers=True)
 
     steps_per_epoch = len(token_budget_batches(lengths, cfg.tokens_per_batch, cfg.seed))
     total = cfg.max_steps or steps_per_epoch * cfg.epochs
