@@ -13,7 +13,7 @@ ROWS = (("qawl-small", "qawl-small (shipped: model + rule fallback)"),
         ("qawl-small-modelonly", "qawl-small, model alone (`--no-rule-fallback`)"),
         ("noprt", "same fine-tuning from a random-init encoder (+ rule fallback)"),
         ("noprt-modelonly", "same, random-init encoder, model alone"),
-        ("previous", "previous qawl-small: no word vectors, no CRF (+ rule fallback)"),
+        ("previous", "previous qawl-small: names were no speaker candidates in training (+ rule fallback)"),
         ("previous-modelonly", "previous qawl-small, model alone"),
         ("baseline", "rule-based baseline (`--model baseline`)"))
 
