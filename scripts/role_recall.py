@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     gold = list(read_documents(args.data))
     for _ in extractor.pipe([Document(g.id, g.text) for g in gold]):
         pass
-    print(f"| role | gold spans | found (a predicted span overlaps) | predicted spans |\n|---|---:|---:|---:|")
+    print("| role | gold spans | found (a predicted span overlaps) | predicted spans |\n|---|---:|---:|---:|")
     for role in ROLES:
         n_gold = n_found = n_pred = 0
         for g in gold:
