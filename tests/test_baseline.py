@@ -164,3 +164,17 @@ def test_an_empty_quotation_is_no_statement():
 
     for text in ('قال"', 'قال: «»', 'وأضاف الوزير "  "'):
         assert RuleBasedExtractor().statements(text) == []
+
+
+def test_a_medium_that_carried_the_words_is_not_their_speaker():
+    """"..."، وفقا لما نقلته وكالة الأنباء": the agency carried the words of the speaker named before, so the
+    statement continues that speaker; "بحسب ما ذكرت وكالة ..." (the agency reported) keeps the agency."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("قال الرئيس سامي الحداد إن المحادثات مستمرة. الوفد سيصل غدا، وفقا لما نقلته وكالة الأنباء الوطنية. "
+            "الأسعار سترتفع، بحسب ما ذكرت وكالة رويترز.")
+    first, carried, reported = rules.statements(text)
+    assert carried.content.text == "الوفد سيصل غدا" and carried.speaker is None
+    assert carried.speaker_name == first.speaker_name
+    assert reported.speaker.text == "وكالة رويترز"

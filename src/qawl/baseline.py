@@ -41,6 +41,8 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
                        "بالقول قائلا قائله كذلك",  # manner words: "وتابع بالقول: ..." has no speaker mention
                        # the addressee, mostly a medium: "وقال لـ«الشرق الأوسط»", "وأكد لبي بي سي"
                        "ل لوكاله لصحيفه لقناه لشبكه لموقع لتلفزيون لاذاعه لراديو لمجله لجريده لبي")
+RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
+MEDIA = forms("وكاله صحيفه قناه موقع شبكه تلفزيون اذاعه مجله جريده الوكاله الصحيفه القناه الموقع")
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -333,7 +335,9 @@ class RuleBasedExtractor:
                    para_end: int) -> Hit:
         cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
         j = i + 1
-        if j < len(ws) and ws[j].form == "ما":  # "بحسب ما ذكرت وكالة ..."
+        relayed = False
+        if j < len(ws) and ws[j].form in ("ما", "لما"):  # "بحسب ما ذكرت وكالة ...", "وفقا لما نقلته ..."
+            relayed = j + 1 < len(ws) and ws[j + 1].form in RELAYED
             j += 2
         if j < len(ws) and ws[j].form == "عن":  # "نقلا عن ..."
             j += 1
@@ -345,8 +349,11 @@ class RuleBasedExtractor:
         if j == first:
             return None
         s0 = ws[first].start + (1 if ws[first].form[:1] == "ل" and ws[i].form.endswith(("وفقا", "وفق")) else 0)
-        # "بحسب رأيه": the account of someone named before; the speaker is whoever spoke last
-        speaker = None if all(w.form in ACCOUNT_OF for w in ws[first:j]) else Span.of(text, s0, ws[j - 1].end)
+        # "بحسب رأيه": the account of someone named before; "وفقا لما نقلته وكالة ...": the medium that carried
+        # the words of someone named before. Either way the speaker is whoever spoke last.
+        relayed_by_medium = relayed and ws[first].form in MEDIA
+        speaker = None if relayed_by_medium or all(w.form in ACCOUNT_OF for w in ws[first:j]) \
+            else Span.of(text, s0, ws[j - 1].end)
         if i == 0 or ws[i].start == sent.start:
             # "وبحسب الرئيس فإنّ ..." / "وفقا لـ X، ...": the content follows.
             k = j + 1 if j < len(ws) and ws[j].form in THEN_THAT else j
