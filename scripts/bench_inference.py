@@ -280,9 +280,9 @@ def run_child(args: argparse.Namespace, setting: str, n: int, procs: int = 1, th
            "--device", args.device, "--batch-size", str(args.batch_size)]
     if threads:
         cmd += ["--threads", str(max(1, threads // procs))]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", OMP_NUM_THREADS="1")
-    if procs == 1:
-        env.pop("OMP_NUM_THREADS")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")
+    if procs > 1:  # as torchrun does: one OpenMP thread per process
+        env["OMP_NUM_THREADS"] = "1"
     with tempfile.TemporaryDirectory() as barrier:
         extra = (lambda k: ["--shard", f"{k}/{procs}", "--barrier", barrier]) if procs > 1 else (lambda k: [])
         children = [subprocess.Popen(cmd + extra(k), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
