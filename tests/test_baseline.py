@@ -159,6 +159,25 @@ def test_the_addressee_of_a_cue_is_not_its_speaker():
     assert third.speaker is None and third.speaker_name == second.speaker_name
 
 
+def test_to_the_press_after_a_cue_and_attributions_end_a_speaker_mention():
+    """"وقال للصحفيين إن ..." names whom he spoke to (the speaker is the one before), while لل inside a
+    mention belongs to the name; "قال الحداد وفقا للتسجيل" ends the mention before the attribution; the
+    object of a request ("ودعا جميع الأطراف إلى") is not the speaker, "دعا كل من X و Y" is."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وقال للصحفيين إن الوفد سيصل غدا. "
+            "وأوضحت المديرية العامة للأمن الوطني أن الطريق مغلق. وقالت سلمى وفقا للتسجيل \"كل شيء بخير والعمل مستمر كالمعتاد\". "
+            "ودعا جميع الأطراف إلى ضبط النفس. ودعا كل من الوزير والسفير إلى الحوار.")
+    first, press, directorate, recorded, request, both = rules.statements(text)
+    assert press.speaker is None and press.speaker_name == first.speaker_name
+    assert press.content.text.startswith("إن الوفد")
+    assert directorate.speaker.text == "المديرية العامة للأمن الوطني"
+    assert recorded.speaker.text == "سلمى" and recorded.content.text == "كل شيء بخير والعمل مستمر كالمعتاد"
+    assert request.speaker is None and request.content.text.startswith("إلى ضبط")
+    assert both.speaker.text == "كل من الوزير والسفير"
+
+
 def test_an_empty_quotation_is_no_statement():
     from qawl.baseline import RuleBasedExtractor
 

@@ -41,17 +41,33 @@ def test_min_confidence_controls_model_only_statements():
     assert len(merge_rule_statements(TEXT, [], model, RULES, min_confidence=0.2)) == 3
 
 
-def test_model_speaker_fills_a_rule_statement_without_one():
-    """A rule statement without a speaker mention takes the model's mention for the same content; a rule
-    statement with its own mention keeps it."""
-    model = [st("S1", "إن المحادثات مستمرة", speaker="الحداد"),
-             st("S2", "أن الوفد وصل", speaker="الوزير")]
-    first, second = merge_rule_statements(TEXT, [], model, RULES)
+def test_model_speaker_fills_a_rule_statement_without_one_from_the_cue_sentence():
+    """A rule statement without a speaker mention takes the model's mention for the same content when it
+    stands in the cue's sentence, outside the content; a name from an earlier sentence or from inside the
+    content is what "وأضاف" continues or quotes, so the statement continues the previous speaker instead."""
+    text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. الناطق باسم الوفد أضاف أن الوفد وصل. "
+            "وأضاف أن الطقس بارد. وتابع أن سامر يوافق.")
+
+    def at(needle, sid=None, **roles):
+        i = text.index(needle)
+        spans = {k: Span(text.index(v), text.index(v) + len(v), v) for k, v in roles.items()}
+        return Statement(sid or "S", Span(i, i + len(needle), needle), spans.get("cue"), spans.get("speaker"),
+                         None, None, "indirect", 0.9)
+
+    rules = [at("إن المحادثات مستمرة", cue="قال", speaker="الوزير سامي الحداد"),
+             at("أن الوفد وصل", cue="أضاف"), at("أن الطقس بارد", cue="وأضاف"), at("أن سامر يوافق", cue="وتابع")]
+    model = [at("إن المحادثات مستمرة", speaker="الحداد"),  # the rule's own mention wins
+             at("أن الوفد وصل", speaker="الناطق باسم الوفد"),  # in the cue's sentence: fills
+             at("أن الطقس بارد", speaker="الحداد"),  # an earlier sentence: no
+             at("أن سامر يوافق", speaker="سامر")]  # inside the content: no
+    first, second, third, fourth = merge_rule_statements(text, [], model, rules)
     assert first.speaker.text == "الوزير سامي الحداد"
-    assert second.speaker.text == "الوزير" and second.speaker_name is not None
+    assert second.speaker.text == "الناطق باسم الوفد" and second.speaker_name is not None
+    assert third.speaker is None and fourth.speaker is None
+    assert third.speaker_name == fourth.speaker_name == second.speaker_name
     # without a model mention the speakerless rule statement still continues the previous speaker
     _, alone = merge_rule_statements(TEXT, [], [], RULES)
-    assert alone.speaker is None and alone.speaker_name == first.speaker_name
+    assert alone.speaker is None and alone.speaker_name == "الوزير سامي الحداد"
 
 
 def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, tmp_path):

@@ -42,6 +42,7 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
                        "بالقول قائلا قائله كذلك",  # manner words: "وتابع بالقول: ..." has no speaker mention
                        # the addressee, mostly a medium: "وقال لـ«الشرق الأوسط»", "وأكد لبي بي سي", "لوكالة ..."
                        "ل لبي لراديو") | {"ل" + noun for noun in MEDIA_NOUNS}
+ADDRESSED = forms("جميع كافه")  # after a request verb: its object ("دعا جميع الأطراف"; but "دعا كل من X و Y": both called)
 RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
 MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه الموقع")
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
@@ -71,6 +72,13 @@ def _cue_class(form: str) -> tuple[str, int] | None:
             if f in lexicon:
                 return name, skip
     return None
+
+
+def _ends_speaker(form: str, first: bool) -> bool:
+    """A word no speaker mention after a cue runs into: a stop word, an attribution ("وأضاف بحسب مقاطع ...")
+    or, right after the cue, a "to the ..." phrase (قال للصحفيين، للصحيفة): whom the words were addressed to.
+    Inside a mention لل is part of the name ("المديرية العامة للأمن الوطني")."""
+    return form in SPEAKER_STOPS or form in ACCORDING or (first and form.startswith("لل"))
 
 
 def _joins(text: str, a: Word, b: Word) -> bool:
@@ -279,9 +287,11 @@ class RuleBasedExtractor:
         if cls[0] != "participle":
             # Speaker: words after the cue until punctuation, a complementizer or a stop word.
             while (j < len(ws) and j - i <= MAX_SPEAKER_WORDS and ws[j].form not in COMPLEMENTIZERS
-                   and ws[j].form not in SPEAKER_STOPS and _joins(text, ws[j - 1], ws[j])):
+                   and not _ends_speaker(ws[j].form, j == i + 1) and _joins(text, ws[j - 1], ws[j])):
                 j += 1
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
+        if cls[0] == "request" and speaker is not None and ws[i + 1].form in ADDRESSED:
+            speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
         # Content start: the complementizer, an opening quote, or (for request/about verbs) the preposition.
         for k in range(j, min(len(ws), j + MAX_LOOKAHEAD) + 1):
             before = text[ws[k - 1].end:ws[k].start if k < len(ws) else sent.end]
