@@ -54,6 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--batch-size", type=int, default=32, help="qawl: articles per pipe chunk")
+    p.add_argument("--tokens-per-batch", type=int, default=None, help="qawl: tokens per model batch "
+                   "(default: the Extractor's, 4,096 on CPU)")
+    p.add_argument("--keep-freed-memory", action="store_true",
+                   help="qawl: do not hand freed heap back to the system between chunks (the old behaviour)")
     p.add_argument("--procs", default="1", help="process counts to time each setting with, e.g. '1,2': the "
                    "articles are dealt round robin to that many processes (as `torchrun --nproc_per_node` "
                    "does for qawl extract), each with threads/procs torch threads")
@@ -97,6 +101,8 @@ def run_setting(args: argparse.Namespace) -> dict:
         from qawl.document import Document
 
         ex = load_extractor(args.model, args.device, args.child == "qawl-int8", False)
+        ex.tokens_per_batch = args.tokens_per_batch or ex.tokens_per_batch
+        ex.release_memory = not args.keep_freed_memory
 
         def run(texts):
             docs = (Document(str(i), t) for i, t in enumerate(texts))

@@ -85,3 +85,31 @@ def test_quantize_is_cpu_only(tiny_model_dir):
 
     with pytest.raises(ModelError, match="CPU"):  # refused before anything moves to a GPU
         Extractor.load(tiny_model_dir, device="cuda", quantize=True)
+
+
+def test_results_do_not_depend_on_tokens_per_batch(extractor, monkeypatch):
+    """Batching is a speed and memory knob only: one window a batch or all in one give the same documents."""
+    reference = as_dicts(extractor.pipe(TEXTS))
+    for budget in (1, 10**6):  # 1: every window alone (the first window of a batch always goes in)
+        monkeypatch.setattr(extractor, "tokens_per_batch", budget)
+        assert as_dicts(extractor.pipe(TEXTS)) == reference
+
+
+def test_freed_memory_is_released_after_each_full_chunk(extractor, monkeypatch):
+    import qawl.pipeline
+
+    calls = []
+    monkeypatch.setattr(qawl.pipeline, "release_free_memory", lambda: calls.append(1) or True)
+    list(extractor.pipe(TEXTS, batch_size=3))  # 7 texts: chunks of 3, 3 and a last one of 1
+    assert len(calls) == 2
+    monkeypatch.setattr(extractor, "release_memory", False)
+    list(extractor.pipe(TEXTS, batch_size=3))
+    assert len(calls) == 2
+
+
+def test_release_free_memory_reports_whether_the_c_library_can():
+    import platform
+
+    from qawl.memory import release_free_memory
+
+    assert release_free_memory() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
