@@ -183,7 +183,8 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "",
         "## How statements are produced", "",
         "The model's statements are combined with those of the rule-based reference (`qawl.baseline`,",
-        "`qawl/fallback.py`): every rule statement is kept (its content precision is high), a model statement is",
+        "`qawl/fallback.py`): every rule statement is kept (its content precision is high) and takes the model's",
+        "speaker mention where it has none, if that mention stands in the cue's sentence; a model statement is",
         "added when no rule statement covers it and its confidence is at least "
         f"{config.get('qawl_link', {}).get('model_min_confidence', 0.6)} (chosen on dev),",
         "and `speaker_name` is resolved with the model's entities. `--no-rule-fallback` gives the model alone;",
