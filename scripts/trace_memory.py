@@ -1,0 +1,71 @@
+"""Resident memory of `Extractor.pipe` chunk by chunk: the floor (RSS before each chunk) and the running peak.
+
+    python scripts/trace_memory.py --model models/qawl-small --n 1400 --every 10
+
+Shows whether memory grows with the number of articles (a rising floor) or with what one chunk holds (the
+peak above the floor); README, Memory. Linux only (reads /proc/self/status).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "news" / "articles.jsonl.gz"
+
+
+def memory_mb() -> dict[str, float]:
+    """VmRSS (now) and VmHWM (peak so far) of this process, in MB."""
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="JSON Lines with 'text' (.gz ok)")
+    p.add_argument("--n", type=int, default=1400, help="articles")
+    p.add_argument("--every", type=int, default=10, help="print every k-th chunk")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--keep-freed-memory", action="store_true", help="do not return freed heap between chunks")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from qawl.pipeline import Extractor
+
+    torch.set_num_threads(args.threads)
+    ex = Extractor.load(args.model, device="cpu")
+    ex.release_memory = not args.keep_freed_memory
+    predict = ex.predict_documents
+    rows = []
+
+    def traced(docs):
+        floor = memory_mb()["VmRSS"]
+        out = predict(docs)
+        rows.append((len(rows), sum(len(d.text) for d in docs), floor, memory_mb()["VmHWM"]))
+        return out
+
+    ex.predict_documents = traced
+    opener = gzip.open if args.data.endswith(".gz") else open
+    with opener(args.data, "rt", encoding="utf-8") as f:
+        texts = (json.loads(line)["text"] for line in itertools.islice(f, args.n))
+        for _ in ex.pipe(texts):
+            pass
+    print("| chunk | characters | floor MB | peak so far MB |\n|---:|---:|---:|---:|")
+    for i, chars, floor, peak in rows:
+        if i % args.every == 0 or i == len(rows) - 1:
+            print(f"| {i} | {chars:,} | {floor:.0f} | {peak:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
