@@ -42,7 +42,8 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
                        "بالقول قائلا قائله كذلك",  # manner words: "وتابع بالقول: ..." has no speaker mention
                        # the addressee, mostly a medium: "وقال لـ«الشرق الأوسط»", "وأكد لبي بي سي", "لوكالة ..."
                        "ل لبي لراديو") | {"ل" + noun for noun in MEDIA_NOUNS}
-ADDRESSED = forms("جميع كافه")  # after a request verb: its object ("دعا جميع الأطراف"; but "دعا كل من X و Y": both called)
+# after a request verb, its object ("دعا جميع الأطراف"); not كل: "دعا كل من X و Y" is "both X and Y called"
+ADDRESSED = forms("جميع كافه")
 RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
 MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه الموقع")
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")

@@ -1,9 +1,10 @@
 """Hand freed heap memory back to the operating system between chunks of a long run.
 
 glibc keeps freed blocks in its heap for reuse. Over a long stream, chunks of different shapes leave the
-heap fragmented and the resident size creeps up although nothing is held (README, Memory). `malloc_trim(0)`
-returns the free pages, so memory stays flat in the number of articles; it costs a few page faults when the
-next chunk touches those pages again, far less than the mmap threshold settings it replaces.
+heap fragmented and the resident size creeps up although nothing is held. `malloc_trim(0)` returns the free
+pages: peak RSS grew 4.5-15% between 100 and 1,400 articles with it, 13-21% without (README, Memory), for a
+few page faults when the next chunk touches those pages again (no time cost measurable above run-to-run
+noise), where glibc's mmap-threshold settings cost 30% more time.
 """
 
 from __future__ import annotations

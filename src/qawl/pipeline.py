@@ -70,7 +70,7 @@ class Extractor:
         self.window = window
         self.device = torch.device(device)
         self.name = name
-        # CPU: 4,096 tokens a batch run as fast as 8,192 and keep the activations' peak ~55 MB lower
+        # CPU: 4,096 tokens a batch run as fast as 8,192 and keep the activations' peak ~50 MB lower
         # (scripts/bench_memory.sh); a GPU wants larger batches
         self.tokens_per_batch = tokens_per_batch or (4096 if self.device.type == "cpu" else 8192)
         self.max_chars = max_chars
