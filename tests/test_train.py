@@ -86,3 +86,10 @@ def test_anonymous_heads_learned_from_annotations():
             for i in range(3)]
     heads = anonymous_heads([doc.with_annotations(statements=anon)])
     assert heads == ("وزير",)
+
+
+@pytest.mark.parametrize("name", ["qawl-small.yaml", "qawl-small-gaz.yaml"])
+def test_shipped_training_configs_load(name):
+    cfg = load_config(TrainConfig, REPO / "configs" / name)
+    assert cfg.epochs > 0 and cfg.crf
+    assert (cfg.mention_replacement > 0) == (cfg.anercorp_gazetteers is not None)

@@ -21,6 +21,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config, to_dict
+from qawl.augment import load_gazetteers, replace_mentions
 from qawl.corpus import read_documents
 from qawl.document import Document
 from qawl.metrics import evaluate
@@ -52,6 +53,9 @@ class TrainConfig:
     quotes_train: str | None = None
     quotes_dev: str | None = None
     anercorp_heldout_percent: float = 10.0  # of ANERcorp train, for model selection
+    # mention replacement (qawl/augment.py): ANERcorp training names swapped for gazetteer names
+    anercorp_gazetteers: str | None = None
+    mention_replacement: float = 0.0  # probability per entity
     model_dir: str | None = None  # where the best model is copied when training ends
     window: WindowSettings = field(default_factory=WindowSettings)
     tokens_per_batch: int = 4096
@@ -177,6 +181,9 @@ def train(cfg: TrainConfig) -> dict:
 
     aner = _read(cfg.anercorp_train, cfg.max_docs)
     aner_train, aner_heldout = split_heldout(aner, cfg.anercorp_heldout_percent)
+    if cfg.mention_replacement > 0:
+        gazetteers = load_gazetteers(cfg.anercorp_gazetteers or "")
+        aner_train = replace_mentions(aner_train, gazetteers, cfg.mention_replacement, cfg.seed)
     quotes = _read(cfg.quotes_train, cfg.max_docs)
     dev = _read(cfg.quotes_dev, cfg.max_docs)
     w = cfg.window
