@@ -93,3 +93,8 @@ def test_shipped_training_configs_load(name):
     cfg = load_config(TrainConfig, REPO / "configs" / name)
     assert cfg.epochs > 0 and cfg.crf
     assert (cfg.mention_replacement > 0) == (cfg.anercorp_gazetteers is not None)
+
+
+def test_mention_replacement_without_gazetteers_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="anercorp_gazetteers"):
+        build_tiny_model(tmp_path, epochs=1, mention_replacement=0.3)

@@ -19,11 +19,12 @@ from pathlib import Path
 import torch
 from transformers import get_linear_schedule_with_warmup
 
+from qawl.augment import load_gazetteers, replace_mentions
 from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config, to_dict
-from qawl.augment import load_gazetteers, replace_mentions
 from qawl.corpus import read_documents
 from qawl.document import Document
+from qawl.errors import ConfigError
 from qawl.metrics import evaluate
 from qawl.link import LinkSettings, words
 from qawl.model import QawlModel
@@ -182,7 +183,9 @@ def train(cfg: TrainConfig) -> dict:
     aner = _read(cfg.anercorp_train, cfg.max_docs)
     aner_train, aner_heldout = split_heldout(aner, cfg.anercorp_heldout_percent)
     if cfg.mention_replacement > 0:
-        gazetteers = load_gazetteers(cfg.anercorp_gazetteers or "")
+        if not cfg.anercorp_gazetteers:
+            raise ConfigError("mention_replacement needs anercorp_gazetteers (the ANERGazet directory)")
+        gazetteers = load_gazetteers(cfg.anercorp_gazetteers)
         aner_train = replace_mentions(aner_train, gazetteers, cfg.mention_replacement, cfg.seed)
     quotes = _read(cfg.quotes_train, cfg.max_docs)
     dev = _read(cfg.quotes_dev, cfg.max_docs)
