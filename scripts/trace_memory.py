@@ -9,13 +9,8 @@ peak above the floor); README, Memory. Linux only (reads /proc/self/status).
 from __future__ import annotations
 
 import argparse
-import gzip
-import itertools
-import json
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO / ".." / "shared" / "data" / "news" / "articles.jsonl.gz"
+from bench_inference import DEFAULT_DATA, iter_texts
 
 
 def memory_mb() -> dict[str, float]:
@@ -56,11 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         return out
 
     ex.predict_documents = traced
-    opener = gzip.open if args.data.endswith(".gz") else open
-    with opener(args.data, "rt", encoding="utf-8") as f:
-        texts = (json.loads(line)["text"] for line in itertools.islice(f, args.n))
-        for _ in ex.pipe(texts):
-            pass
+    for _ in ex.pipe(iter_texts(args.data, args.n)):
+        pass
     print("| chunk | characters | floor MB | peak so far MB |\n|---:|---:|---:|---:|")
     for i, chars, floor, peak in rows:
         if i % args.every == 0 or i == len(rows) - 1:
