@@ -75,3 +75,62 @@ def test_whole_word_masking_masks_whole_words(setup):
         if pieces[i].startswith("##"):
             assert masked[i + 1] == masked[i]  # +1: [CLS]
     assert any(masked)
+
+
+def test_electra_resumes_exactly_and_exports_the_discriminator(setup, tmp_path):
+    root, corpus, tok = setup
+    torch.set_num_threads(1)
+    full = pretrain(_cfg(root, corpus, tok, "electra-full", objective="electra"))
+    pretrain(_cfg(root, corpus, tok, "electra-cut", objective="electra", stop_after=5))
+    resumed = pretrain(_cfg(root, corpus, tok, "electra-cut", objective="electra"))
+    assert resumed["step"] == full["step"] == 8
+    a, b = _weights(root, "electra-full"), _weights(root, "electra-cut")
+    assert a.keys() == b.keys() and any(k.startswith("generator.") for k in a)
+    for k in a:  # the generator's samples come from the checkpointed RNG state
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+
+    import json
+
+    log = [json.loads(line) for line in (root / "electra-full" / "log.jsonl").read_text().splitlines()]
+    heldout = [r for r in log if "heldout_detection_f1" in r]
+    assert heldout and all(0.0 <= r["heldout_detection_f1"] <= 1.0 and r["heldout_gen_loss"] > 0 for r in heldout)
+
+    out = export_encoder(_cfg(root, corpus, tok, "electra-full", objective="electra"), tmp_path / "enc")
+    from transformers import BertModel
+
+    encoder = BertModel.from_pretrained(out, add_pooling_layer=False)
+    assert torch.equal(encoder.encoder.layer[0].attention.self.query.weight,
+                       a["discriminator.encoder.layer.0.attention.self.query.weight"])
+    assert len(load_tokenizer(out)) == encoder.config.vocab_size
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "ELECTRA replaced-token detection" in card and "detection F1" in card
+
+
+def test_electra_continues_from_an_encoder(setup, tmp_path):
+    root, corpus, tok = setup
+    cfg = _cfg(root, corpus, tok, "full")
+    if not (root / "full" / "checkpoint").exists():
+        pretrain(cfg)
+    mlm_dir = export_encoder(cfg, tmp_path / "mlm")
+    from qawl.pretrain import build_pretrainer
+
+    electra = build_pretrainer(_cfg(root, corpus, tok, "warm", objective="electra", init_encoder=mlm_dir),
+                               len(load_tokenizer(tok)))
+    trained = _weights(root, "full")
+    assert torch.equal(electra.discriminator.embeddings.word_embeddings.weight,
+                       trained["mlm.bert.embeddings.word_embeddings.weight"])
+    # the generator shares the encoder's word embeddings and ties its output layer to them
+    assert electra.generator.cls.predictions.decoder.weight is electra.discriminator.embeddings.word_embeddings.weight
+    warm = _cfg(root, corpus, tok, "warm", objective="electra", init_encoder=mlm_dir, max_steps=2)
+    pretrain(warm)
+    card = (export_encoder(warm, tmp_path / "electra") / "README.md").read_text(encoding="utf-8")
+    assert "stage 1: whole-word masked-LM | 8 steps" in card  # the continued encoder's own pretraining
+
+
+def test_unknown_objective_is_a_config_error(setup):
+    root, corpus, tok = setup
+    from qawl.errors import ConfigError
+    from qawl.pretrain import build_pretrainer
+
+    with pytest.raises(ConfigError, match="objective"):
+        build_pretrainer(_cfg(root, corpus, tok, "bad", objective="t5"), len(load_tokenizer(tok)))

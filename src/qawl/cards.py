@@ -26,7 +26,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def loss_curve(log: list[dict[str, Any]], png: Path, title: str) -> None:
+def loss_curve(log: list[dict[str, Any]], png: Path, title: str, ylabel: str = "masked-LM cross-entropy") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -40,7 +40,7 @@ def loss_curve(log: list[dict[str, Any]], png: Path, title: str) -> None:
     if held:
         ax.plot(*zip(*held), "o-", label="held-out loss")
     ax.set_xlabel("step")
-    ax.set_ylabel("masked-LM cross-entropy")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()
     ax.grid(alpha=0.3)
@@ -51,20 +51,37 @@ def loss_curve(log: list[dict[str, Any]], png: Path, title: str) -> None:
 
 def encoder_card(directory: Path, run_dir: Path, cfg: dict[str, Any], state: dict[str, Any],
                  tokenizer_report: dict[str, Any]) -> str:
-    import math
+    """The card of an exported encoder; a run that continued another encoder (`init_encoder`) also reports
+    that encoder's own pretraining, read from the `pretrain_state.json` and `pretrain_config.yaml` it carries."""
+    import yaml
 
+    electra = cfg.get("objective", "mlm") == "electra"
     log = read_jsonl(run_dir / "log.jsonl")
-    loss_curve(log, directory / "loss_curve.png", "qawl-encoder-small pretraining")
-    m = cfg["model"]
-    first = next((r for r in log if "heldout_loss" in r), None)
-    last = [r for r in log if "heldout_loss" in r][-1] if first else None
+    loss_curve(log, directory / "loss_curve.png", f"{directory.name} pretraining",
+               "generator MLM + 50 x detection loss" if electra else "masked-LM cross-entropy")
+    (directory / "pretrain_state.json").write_text(json.dumps(state, indent=2) + "\n")
+    earlier = None
+    if cfg.get("init_encoder"):
+        init = Path(cfg["init_encoder"])
+        if (init / "pretrain_state.json").exists() and (init / "pretrain_config.yaml").exists():
+            earlier = (yaml.safe_load((init / "pretrain_config.yaml").read_text(encoding="utf-8")),
+                       json.loads((init / "pretrain_state.json").read_text()))
+    m = json.loads((directory / "config.json").read_text())
+    held = [r for r in log if "heldout_loss" in r]
     speed = [r["tokens_per_s"] for r in log if "tokens_per_s" in r]
+    threads = cfg.get("num_threads") or "default"
+    objective = "ELECTRA replaced-token detection" if electra else "whole-word masked-LM"
+    how = (f"{objective}, continuing `{cfg['init_encoder']}`" if cfg.get("init_encoder") else
+           f"{objective}, from scratch")
     lines = [
-        "---", "language: ar", "license: other", "library_name: transformers", "tags: [bert, fill-mask, arabic]", "---",
-        "# qawl-encoder-small",
+        "---", "language: ar", "license: other", "library_name: transformers",
+        f"tags: [bert, {'electra' if electra else 'fill-mask'}, arabic]", "---",
+        f"# {directory.name}",
         "",
-        "A small AraBERT-style BERT encoder pretrained from scratch by qawl with whole-word masked-LM on CPU.",
-        "It is the encoder behind `models/qawl-small`. Load it with `transformers.BertForMaskedLM` or `BertModel`;",
+        f"A small AraBERT-style BERT encoder pretrained by qawl on CPU ({how}).",
+        "It is the encoder behind `models/qawl-small`. "
+        + ("Load it with `transformers.BertModel` (the replaced-token detector; no masked-LM head);" if electra
+           else "Load it with `transformers.BertForMaskedLM` or `BertModel`;"),
         "normalize input as qawl does (`normalizer.json`: tatweel and diacritics removed, spaces around punctuation",
         "and digits, AraBERT v0.2 style) — `qawl.normalize.normalize` does it and keeps an offset map.",
         "",
@@ -75,35 +92,53 @@ def encoder_card(directory: Path, run_dir: Path, cfg: dict[str, Any], state: dic
         f"| vocabulary | {tokenizer_report.get('vocab_size')} WordPiece (held-out: "
         f"{tokenizer_report.get('subwords_per_word')} subwords/word, unknown rate "
         f"{tokenizer_report.get('unknown_rate')}) |",
-        f"| steps x batch x sequence | {state['step']} x {cfg['batch_size']} x {cfg['seq_len']} |",
-        f"| tokens seen | {state['tokens']:,} |",
-        f"| masking | whole-word, {cfg['mask_prob']:.0%}; output layer on masked positions only |",
-        f"| optimiser | AdamW, peak lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps, linear decay |",
-        f"| hardware | CPU, 1 thread, {sum(speed) / max(len(speed), 1):,.0f} tokens/s on average |",
     ]
-    if first and last:
-        lines += [
-            "",
-            "## Held-out masked-LM loss",
-            f"On {cfg['heldout_sequences']} sequences of the 1% held-out documents (same masks before and after):",
-            "",
-            "| | loss | perplexity |", "|---|---:|---:|",
-            f"| untrained (step 0) | {first['heldout_loss']:.3f} | {math.exp(first['heldout_loss']):,.0f} |",
-            f"| pretrained (step {last['step']}) | {last['heldout_loss']:.3f} | {math.exp(last['heldout_loss']):,.1f} |",
-            "", "![loss curve](loss_curve.png)",
-        ]
+    if earlier:
+        ecfg, estate = earlier
+        lines.append(f"| stage 1: whole-word masked-LM | {estate['step']} steps x {ecfg['batch_size']} x "
+                     f"{ecfg['seq_len']}, {estate['tokens']:,} tokens, peak lr {ecfg['lr']}; held-out MLM loss "
+                     f"{estate['heldout_loss_initial']:.3f} → {estate['heldout_loss_final']:.3f} |")
+    stage = "stage 2: " if earlier else ""
+    lines += [
+        f"| {stage}objective | {objective}, whole-word masking {cfg['mask_prob']:.0%}"
+        + (f"; generator: {cfg['generator_layers']} layer(s) sharing the word embeddings, detection loss "
+           f"weight {cfg['disc_weight']} |" if electra else "; output layer on masked positions only |"),
+        f"| {stage}steps x batch x sequence | {state['step']} x {cfg['batch_size']} x {cfg['seq_len']} |",
+        f"| {stage}tokens seen | {state['tokens']:,} |",
+        f"| optimiser | AdamW, peak lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps, linear decay |",
+        f"| hardware | CPU, {threads} thread(s), {sum(speed) / max(len(speed), 1):,.0f} tokens/s on average |",
+    ]
+    if held:
+        first, last = held[0], held[-1]
+        lines += ["", "## Held-out loss",
+                  f"On {cfg['heldout_sequences']} sequences of the {cfg['heldout_percent']:g}% held-out documents "
+                  "(same masks, and for ELECTRA the same sampling seed, at every evaluation):", ""]
+        if electra:
+            lines += ["| | generator MLM loss | detection loss | detection F1 (replaced tokens) |",
+                      "|---|---:|---:|---:|"]
+            lines += [f"| {name} (step {r['step']}) | {r['heldout_gen_loss']:.3f} | {r['heldout_disc_loss']:.4f} | "
+                      f"{100 * r['heldout_detection_f1']:.1f} |" for name, r in (("start", first), ("end", last))]
+        else:
+            lines += ["| | loss | perplexity |", "|---|---:|---:|",
+                      f"| start (step {first['step']}) | {first['heldout_loss']:.3f} | {first['heldout_ppl']:,.0f} |",
+                      f"| end (step {last['step']}) | {last['heldout_loss']:.3f} | {last['heldout_ppl']:,.1f} |"]
+        lines += ["", "![loss curve](loss_curve.png)"]
+    rebuild = ["python scripts/train_tokenizer.py --config configs/tokenizer.yaml",
+               "python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml      # resumable"]
+    if electra:
+        rebuild += ["python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export runs/encoder-mlm",
+                    "python scripts/pretrain_mlm.py --config configs/pretrain-electra.yaml   # resumable",
+                    "python scripts/pretrain_mlm.py --config configs/pretrain-electra.yaml --export models/qawl-encoder-small"]
+    else:
+        rebuild += ["python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small"]
+    total = state["tokens"] + (earlier[1]["tokens"] if earlier else 0)
     lines += [
         "", "## Data and terms", "", DATA_TERMS, "",
-        "## Rebuild", "",
-        "```",
-        "python scripts/train_tokenizer.py --config configs/tokenizer.yaml",
-        "python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml      # resumable",
-        "python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small",
-        "```",
+        "## Rebuild", "", "```", *rebuild, "```",
         "", "## Limitations", "",
-        "Pretrained on about " + f"{state['tokens'] / 1e6:.0f}M tokens of MSA news in about "
-        "an hour of CPU time: far less than AraBERT or CAMeLBERT (billions of words on TPUs/GPUs). Dialectal Arabic,",
-        "social media text and other domains are out of its training distribution.",
+        f"Pretrained on about {total / 1e6:.0f}M tokens of MSA news on a 2-core CPU: far less than AraBERT or",
+        "CAMeLBERT (billions of words on TPUs/GPUs). Dialectal Arabic, social media text and other domains are out",
+        "of its training distribution.",
     ]
     return "\n".join(lines) + "\n"
 
