@@ -197,3 +197,23 @@ def test_a_medium_that_carried_the_words_is_not_their_speaker():
     assert carried.content.text == "الوفد سيصل غدا" and carried.speaker is None
     assert carried.speaker_name == first.speaker_name
     assert reported.speaker.text == "وكالة رويترز"
+
+
+def test_a_subject_before_its_cue_is_the_speaker():
+    """SVO attributions: after كان ("وكانت الشرطة قد أشارت"), after a contrast ("لكن كوهين قال", "بيد أن
+    السفارة قالت") and "نقلت الصحيفة عن X قولها"; a sentence-initial "وأضاف" still has no speaker mention, and
+    the subject of another verb ("الوزير زار ... وقال") is not taken."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وأضاف أن الوفد سيصل غدا. "
+            "وكانت الشرطة المحلية قد أشارت إلى أن الطريق مغلق. لكن كوهين قال إن الاتفاق صامد. "
+            "بيد أن السفارة الروسية قالت إن التأشيرات صدرت. ونقلت الصحيفة عن سلمى الحداد قولها إن العمل مستمر. "
+            "ونقلت الوكالة عنه قوله إن الوضع هادئ. وزار الوزير المدينة وقال إن الطريق مفتوح.")
+    first, added, police, cohen, embassy, salma, relayed, visit = rules.statements(text)
+    assert added.speaker is None and added.speaker_name == first.speaker_name
+    assert police.speaker.text == "الشرطة المحلية" and police.content.text.startswith("أن الطريق")
+    assert cohen.speaker.text == "كوهين" and embassy.speaker.text == "السفارة الروسية"
+    assert salma.speaker.text == "سلمى الحداد" and salma.content.text.startswith("إن العمل")
+    assert relayed.speaker is None and relayed.speaker_name == "سلمى الحداد"  # "عنه": whoever spoke last
+    assert visit.speaker is None

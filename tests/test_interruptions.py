@@ -130,7 +130,7 @@ def test_pretraining_killed_at_a_random_step_resumes_to_the_same_weights(pretrai
     config = REPO / "configs" / "pretrain-smoke.yaml"
     reference = pretrain(load_config(PretrainConfig, config, _pretrain_overrides(root, root / "ref")))
     out = root / "killed"
-    cmd = [sys.executable, "scripts/pretrain_mlm.py", "--config", str(config),
+    cmd = [sys.executable, "scripts/pretrain.py", "--config", str(config),
            *(f"{k}={v}" for k, v in _pretrain_overrides(root, out).items())]
     state = out / "checkpoint" / "state.json"
     assert run_and_kill(cmd, state.exists, rng, max_delay=0.8), "pretraining ended before the kill"

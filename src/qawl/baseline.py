@@ -46,6 +46,11 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
 ADDRESSED = forms("جميع كافه")
 RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
 MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه الموقع")
+# A subject before its cue (SVO): "وكانت الشرطة (قد) أشارت ..." and "لكن كوهين قال ..." / "بيد أن السفارة قالت".
+WAS = forms("كان كانت كانوا وكان وكانت وكانوا فكان فكانت")
+BUT = forms("لكن ولكن")
+BUT_THAT = forms("بيد غير الا والا")  # followed by أنّ
+REPORTED_WORDS = forms("قوله قولها")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -293,6 +298,8 @@ class RuleBasedExtractor:
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
         if cls[0] == "request" and speaker is not None and ws[i + 1].form in ADDRESSED:
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
+        if speaker is None:
+            speaker = self._subject_before(text, ws, i, cls[0])
         # Content start: the complementizer, an opening quote, or (for request/about verbs) the preposition.
         for k in range(j, min(len(ws), j + MAX_LOOKAHEAD) + 1):
             before = text[ws[k - 1].end:ws[k].start if k < len(ws) else sent.end]
@@ -316,6 +323,29 @@ class RuleBasedExtractor:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
             if ":" in before:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
+        return None
+
+    @staticmethod
+    def _subject_before(text: str, ws: list[Word], i: int, cls: str) -> Span | None:
+        """The speaker of a cue with none after it, standing before it in its sentence: "وكانت الشرطة قد
+        أشارت" (after كان), "لكن كوهين قال" / "بيد أن السفارة الروسية قالت" (after a contrast), "نقلت الصحيفة
+        عن رايت قولها" (after عن). Only after those words: a speakerless "وأضاف" continues the last speaker."""
+        end = i - 1 if i > 0 and ws[i - 1].form == "قد" else i
+        if cls == "participle" and ws[i].form not in REPORTED_WORDS:
+            return None
+        k = end
+        while k > 0 and end - k < 6:
+            before = ws[k - 1]
+            gap = text[before.end:ws[k].start]
+            if gap.strip(" " + QUOTE_OPEN + "»"):  # punctuation ends the search
+                return None
+            opens = (before.form == "عن" if cls == "participle" else
+                     before.form in WAS | BUT or (before.form == "ان" and k > 1 and ws[k - 2].form in BUT_THAT))
+            if opens:
+                if k == end or any(w.form in SPEAKER_STOPS | COMPLEMENTIZERS or _cue_class(w.form) for w in ws[k:end]):
+                    return None
+                return Span.of(text, ws[k].start, ws[end - 1].end)
+            k -= 1
         return None
 
     def _content_to_end(self, text: str, sent: Span, ws: list[Word], k: int, cue: Span, speaker: Span | None,

@@ -124,13 +124,13 @@ def encoder_card(directory: Path, run_dir: Path, cfg: dict[str, Any], state: dic
                       f"| end (step {last['step']}) | {last['heldout_loss']:.3f} | {last['heldout_ppl']:,.1f} |"]
         lines += ["", "![loss curve](loss_curve.png)"]
     rebuild = ["python scripts/train_tokenizer.py --config configs/tokenizer.yaml",
-               "python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml      # resumable"]
+               "python scripts/pretrain.py --config configs/pretrain-small.yaml      # resumable"]
     if electra:
-        rebuild += ["python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export runs/encoder-mlm",
-                    "python scripts/pretrain_mlm.py --config configs/pretrain-electra.yaml   # resumable",
-                    "python scripts/pretrain_mlm.py --config configs/pretrain-electra.yaml --export models/qawl-encoder-small"]
+        rebuild += ["python scripts/pretrain.py --config configs/pretrain-small.yaml --export runs/encoder-mlm",
+                    "python scripts/pretrain.py --config configs/pretrain-electra.yaml   # resumable",
+                    "python scripts/pretrain.py --config configs/pretrain-electra.yaml --export models/qawl-encoder-small"]
     else:
-        rebuild += ["python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small"]
+        rebuild += ["python scripts/pretrain.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small"]
     total = state["tokens"] + (earlier[1]["tokens"] if earlier else 0)
     lines += [
         "", "## Data and terms", "", DATA_TERMS, "",

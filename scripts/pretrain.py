@@ -1,8 +1,9 @@
-"""Masked-LM pretraining of qawl's BERT encoder (resumable: rerun the same command after a kill).
+"""Pretraining of qawl's BERT encoder, masked-LM or ELECTRA (`objective` in the config).
+Resumable: rerun the same command after a kill.
 
-    python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml            # train / resume
-    accelerate launch scripts/pretrain_mlm.py --config configs/pretrain-small.yaml # one or many GPUs
-    python scripts/pretrain_mlm.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small
+    python scripts/pretrain.py --config configs/pretrain-small.yaml            # train / resume
+    accelerate launch scripts/pretrain.py --config configs/pretrain-small.yaml # one or many GPUs
+    python scripts/pretrain.py --config configs/pretrain-small.yaml --export models/qawl-encoder-small
 """
 
 from __future__ import annotations
