@@ -209,11 +209,13 @@ def test_a_subject_before_its_cue_is_the_speaker():
     text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وأضاف أن الوفد سيصل غدا. "
             "وكانت الشرطة المحلية قد أشارت إلى أن الطريق مغلق. لكن كوهين قال إن الاتفاق صامد. "
             "بيد أن السفارة الروسية قالت إن التأشيرات صدرت. ونقلت الصحيفة عن سلمى الحداد قولها إن العمل مستمر. "
-            "ونقلت الوكالة عنه قوله إن الوضع هادئ. وزار الوزير المدينة وقال إن الطريق مفتوح.")
-    first, added, police, cohen, embassy, salma, relayed, visit = rules.statements(text)
+            "ونقلت الوكالة عنه قوله إن الوضع هادئ. وزار الوزير المدينة وقال إن الطريق مفتوح. "
+            "يذكر أن وزير الخارجية خالد العلي، قد أكد أن الزيارة ناجحة.")
+    first, added, police, cohen, embassy, salma, relayed, visit, reminder = rules.statements(text)
     assert added.speaker is None and added.speaker_name == first.speaker_name
     assert police.speaker.text == "الشرطة المحلية" and police.content.text.startswith("أن الطريق")
     assert cohen.speaker.text == "كوهين" and embassy.speaker.text == "السفارة الروسية"
     assert salma.speaker.text == "سلمى الحداد" and salma.content.text.startswith("إن العمل")
     assert relayed.speaker is None and relayed.speaker_name == "سلمى الحداد"  # "عنه": whoever spoke last
     assert visit.speaker is None
+    assert reminder.speaker.text == "وزير الخارجية خالد العلي"

@@ -70,6 +70,24 @@ def test_model_speaker_fills_a_rule_statement_without_one_from_the_cue_sentence(
     assert alone.speaker is None and alone.speaker_name == "الوزير سامي الحداد"
 
 
+def test_a_mention_after_a_preposition_does_not_fill_a_speaker():
+    """"وصرح في اتصال بوكالة الأنباء أن ...": the agency is where it was said, not who said it."""
+    text = "قال الوزير سامي الحداد إن المحادثات مستمرة. وصرح في اتصال بوكالة الأنباء أن الوفد وصل. وأكد لـ\"الشرق\" أن الطقس بارد."
+
+    def at(needle, **roles):
+        i = text.index(needle)
+        spans = {k: Span(text.index(v), text.index(v) + len(v), v) for k, v in roles.items()}
+        return Statement("S", Span(i, i + len(needle), needle), spans.get("cue"), spans.get("speaker"),
+                         None, None, "indirect", 0.9)
+
+    rules = [at("إن المحادثات مستمرة", cue="قال", speaker="الوزير سامي الحداد"), at("أن الوفد وصل", cue="صرح"),
+             at("أن الطقس بارد", cue="أكد")]
+    model = [at("أن الوفد وصل", speaker="وكالة الأنباء"), at("أن الطقس بارد", speaker="الشرق")]
+    _, agency, paper = merge_rule_statements(text, [], model, rules)
+    assert agency.speaker is None and paper.speaker is None
+    assert agency.speaker_name == paper.speaker_name == "الوزير سامي الحداد"
+
+
 def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, tmp_path):
     """scripts/tune_fallback.py: the threshold with the best whole-statement F1 lands in config.json."""
     import json

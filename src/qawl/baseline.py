@@ -49,7 +49,7 @@ MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه المو
 # A subject before its cue (SVO): "وكانت الشرطة (قد) أشارت ..." and "لكن كوهين قال ..." / "بيد أن السفارة قالت".
 WAS = forms("كان كانت كانوا وكان وكانت وكانوا فكان فكانت")
 BUT = forms("لكن ولكن")
-BUT_THAT = forms("بيد غير الا والا")  # followed by أنّ
+BUT_THAT = forms("بيد غير الا والا يذكر ويذكر يشار ويشار")  # followed by أنّ
 REPORTED_WORDS = forms("قوله قولها")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
@@ -328,16 +328,16 @@ class RuleBasedExtractor:
     @staticmethod
     def _subject_before(text: str, ws: list[Word], i: int, cls: str) -> Span | None:
         """The speaker of a cue with none after it, standing before it in its sentence: "وكانت الشرطة قد
-        أشارت" (after كان), "لكن كوهين قال" / "بيد أن السفارة الروسية قالت" (after a contrast), "نقلت الصحيفة
-        عن رايت قولها" (after عن). Only after those words: a speakerless "وأضاف" continues the last speaker."""
+        أشارت" (after كان), "لكن كوهين قال" / "بيد أن السفارة الروسية قالت" / "يذكر أن الوزير، قد أكد" (after
+        a contrast or a reminder), "نقلت الصحيفة عن رايت قولها" (after عن). Only after those words: a speakerless "وأضاف" continues the last speaker."""
         end = i - 1 if i > 0 and ws[i - 1].form == "قد" else i
         if cls == "participle" and ws[i].form not in REPORTED_WORDS:
             return None
         k = end
         while k > 0 and end - k < 6:
             before = ws[k - 1]
-            gap = text[before.end:ws[k].start]
-            if gap.strip(" " + QUOTE_OPEN + "»"):  # punctuation ends the search
+            gap = text[before.end:ws[k].start].strip(" " + QUOTE_OPEN + "»")
+            if gap and not (gap in ",،" and k == end < i):  # punctuation ends the search, but "X، قد قال"
                 return None
             opens = (before.form == "عن" if cls == "participle" else
                      before.form in WAS | BUT or (before.form == "ان" and k > 1 and ws[k - 2].form in BUT_THAT))
