@@ -210,8 +210,8 @@ def test_a_subject_before_its_cue_is_the_speaker():
             "وكانت الشرطة المحلية قد أشارت إلى أن الطريق مغلق. لكن كوهين قال إن الاتفاق صامد. "
             "بيد أن السفارة الروسية قالت إن التأشيرات صدرت. ونقلت الصحيفة عن سلمى الحداد قولها إن العمل مستمر. "
             "ونقلت الوكالة عنه قوله إن الوضع هادئ. وزار الوزير المدينة وقال إن الطريق مفتوح. "
-            "يذكر أن وزير الخارجية خالد العلي، قد أكد أن الزيارة ناجحة.")
-    first, added, police, cohen, embassy, salma, relayed, visit, reminder = rules.statements(text)
+            "يذكر أن وزير الخارجية خالد العلي، قد أكد أن الزيارة ناجحة. لكن مراسل الصحيفة قال لاحقا إن الجسر أغلق.")
+    first, added, police, cohen, embassy, salma, relayed, visit, reminder, later = rules.statements(text)
     assert added.speaker is None and added.speaker_name == first.speaker_name
     assert police.speaker.text == "الشرطة المحلية" and police.content.text.startswith("أن الطريق")
     assert cohen.speaker.text == "كوهين" and embassy.speaker.text == "السفارة الروسية"
@@ -219,3 +219,4 @@ def test_a_subject_before_its_cue_is_the_speaker():
     assert relayed.speaker is None and relayed.speaker_name == "سلمى الحداد"  # "عنه": whoever spoke last
     assert visit.speaker is None
     assert reminder.speaker.text == "وزير الخارجية خالد العلي"
+    assert later.speaker.text == "مراسل الصحيفة"  # "لاحقا" says when, not who
