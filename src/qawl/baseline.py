@@ -52,7 +52,8 @@ MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه المو
 WAS = forms("كان كانت كانوا وكان وكانت وكانوا فكان فكانت")
 BUT = forms("لكن ولكن")
 BUT_THAT = forms("بيد غير الا والا يذكر ويذكر يشار ويشار")  # followed by أنّ
-REPORTED_WORDS = forms("قوله قولها")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
+REPORTED_WORDS = forms("قوله قولها")
+NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -302,6 +303,8 @@ class RuleBasedExtractor:
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
         if speaker is None:
             speaker = self._subject_before(text, ws, i, cls[0])
+        else:
+            speaker = self._apposed_name(text, ws, j) or speaker
         # Content start: the complementizer, an opening quote, or (for request/about verbs) the preposition.
         for k in range(j, min(len(ws), j + MAX_LOOKAHEAD) + 1):
             before = text[ws[k - 1].end:ws[k].start if k < len(ws) else sent.end]
@@ -326,6 +329,35 @@ class RuleBasedExtractor:
             if ":" in before:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
         return None
+
+    @staticmethod
+    def _apposed_name(text: str, ws: list[Word], j: int) -> Span | None:
+        """The name set off by commas after a speaker's title: "قال محامي دانيلز، مايكل أفنياتي، إن",
+        "وقال مندوب موسكو في الأمم المتحدة، فاسيلي نيبينزيا، إن", "قالت شاهدة عيان، تدعى فلانة: ..."; the
+        annotation takes the name for the speaker mention. A name has no ال-word, stop word or title."""
+        def gap(a: int) -> str:
+            return text[ws[a - 1].end:ws[a].start]
+
+        k = j
+        while k < len(ws) and k - j < 6 and not any(c in gap(k) for c in ",،"):
+            if any(c in gap(k) for c in QUOTE_OPEN + ":") or ws[k].form in COMPLEMENTIZERS or _cue_class(ws[k].form):
+                return None
+            k += 1
+        if k >= len(ws) or k - j >= 6:
+            return None
+        if ws[k].form in NAMED:
+            k += 1
+        m = k
+        while m < len(ws) and m - k < 4 and (m == k or not gap(m).strip()):
+            w = ws[m].form
+            if (w.startswith("ال") or w.startswith("لل") or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS
+                    or _cue_class(w) or not w.isalpha()):
+                return None
+            m += 1
+        after = gap(m).strip() if m < len(ws) else ""
+        if m == k or not (after[:1] in (",", "،", ":") or (m < len(ws) and ws[m].form in COMPLEMENTIZERS and not after)):
+            return None
+        return Span.of(text, ws[k].start, ws[m - 1].end)
 
     @staticmethod
     def _subject_before(text: str, ws: list[Word], i: int, cls: str) -> Span | None:
