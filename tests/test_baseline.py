@@ -220,3 +220,22 @@ def test_a_subject_before_its_cue_is_the_speaker():
     assert visit.speaker is None
     assert reminder.speaker.text == "وزير الخارجية خالد العلي"
     assert later.speaker.text == "مراسل الصحيفة"  # "لاحقا" says when, not who
+
+
+def test_accounts_clause_splits_and_stated_objects():
+    """"وفق قوله" is an account of the last speaker, not a cue of its own; "...، اعتبر الشفي أن ..." ends the
+    content before it and starts a statement; a verbal noun after the cue ("وأكد استعداد الاتحاد ...") is
+    what was stated, not who stated it."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("قال الوزير سمير الشفي إن المفاوضات متواصلة. والقطاع العام خط أحمر، وفق قوله، مؤكدا أن الموقف ثابت. "
+            "وبعد أن ذكر بأن الاتحاد طرف أساسي في الحوار، اعتبر الشفي أن التوقيع يخول المشاركة. "
+            "وأكد استعداد الاتحاد للتفاعل إيجابيا مع الحكومة.")
+    found = rules.statements(text)
+    assert [s.cue.text if s.cue else None for s in found] == ["قال", "وفق", "مؤكدا", "ذكر", "اعتبر", "أكد"]
+    assert found[1].speaker is None and found[1].speaker_name == "سمير الشفي"
+    assert found[1].content.text == "والقطاع العام خط أحمر"
+    assert found[3].content.text == "بأن الاتحاد طرف أساسي في الحوار"
+    assert found[4].speaker.text == "الشفي" and found[4].content.text == "أن التوقيع يخول المشاركة"
+    assert found[5].speaker is None and found[5].content.text == "استعداد الاتحاد للتفاعل إيجابيا مع الحكومة"

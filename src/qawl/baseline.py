@@ -53,6 +53,9 @@ WAS = forms("كان كانت كانوا وكان وكانت وكانوا فكا�
 BUT = forms("لكن ولكن")
 BUT_THAT = forms("بيد غير الا والا يذكر ويذكر يشار ويشار")  # followed by أنّ
 REPORTED_WORDS = forms("قوله قولها")
+# a verbal noun right after the cue is what was stated, not who stated it: "وأكد استعداد الاتحاد للتفاعل ..."
+STATED = forms("استعداد ضروره اهميه رفض رفضه رفضها دعم دعمه دعمها حرص حرصه حرصها عزم التزام تمسك خلو عدم",
+               "ترحيب استمرار مواصله تضامن")
 NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
@@ -301,6 +304,8 @@ class RuleBasedExtractor:
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
         if cls[0] == "request" and speaker is not None and ws[i + 1].form in ADDRESSED:
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
+        if cls[0] == "say" and speaker is not None and ws[i + 1].form in STATED:
+            return self._content_to_end(text, sent, ws, i + 1, cue, None, para_end)
         if speaker is None:
             speaker = self._subject_before(text, ws, i, cls[0])
         else:
@@ -394,10 +399,13 @@ class RuleBasedExtractor:
             if close is not None:
                 content = Span.of(text, start, close + 1)
                 return (content, cue, speaker, "direct", True), self._next(ws, content.end)
-        # A participle cue later in the sentence ("، مضيفا أن") starts a statement of its own.
+        # A participle cue later in the sentence ("، مضيفا أن"), or a verb cue with its speaker and
+        # complementizer ("وبعد أن ذكر بأن ...، اعتبر الشفي أن ..."), starts a statement of its own.
         for m in range(k + 1, len(ws)):
             c = _cue_class(ws[m].form)
-            if c is not None and c[0] == "participle" and text[ws[m - 1].end:ws[m].start].strip():
+            if c is None or not text[ws[m - 1].end:ws[m].start].strip():
+                continue
+            if c[0] == "participle" or (c[0] == "say" and any(w.form in COMPLEMENTIZERS for w in ws[m + 2:m + 6])):
                 end = ws[m - 1].end
                 break
         c0, c1 = _trim(text, start, end)
@@ -419,7 +427,7 @@ class RuleBasedExtractor:
             j += 1
         first = j
         while (j < len(ws) and j - first < MAX_SPEAKER_WORDS and ws[j].form not in THEN_THAT | COMPLEMENTIZERS
-               and ws[j].form not in SPEAKER_STOPS and _cue_class(ws[j].form) is None
+               and ws[j].form not in SPEAKER_STOPS and (_cue_class(ws[j].form) is None or ws[j].form in ACCOUNT_OF)
                and not text[ws[j - 1].end:ws[j].start].strip()):
             j += 1
         if j == first:
