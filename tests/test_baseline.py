@@ -239,3 +239,19 @@ def test_accounts_clause_splits_and_stated_objects():
     assert found[3].content.text == "بأن الاتحاد طرف أساسي في الحوار"
     assert found[4].speaker.text == "الشفي" and found[4].content.text == "أن التوقيع يخول المشاركة"
     assert found[5].speaker is None and found[5].content.text == "استعداد الاتحاد للتفاعل إيجابيا مع الحكومة"
+
+
+def test_more_cue_verbs():
+    """Opinion and pledge verbs frame statements too: "ويرى المحلل أن", "وأردف", "وتعهد الرئيس بـ", "حث على",
+    and the participle "مبينا أن"."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("ويرى المحلل سامر العلي أن الأزمة ستطول، مبينا أن الحل سياسي. وأردف أن الحوار ضروري. "
+            "وتعهد الرئيس بمواصلة الإصلاحات. وحثت الوزيرة على الهدوء.")
+    found = rules.statements(text)
+    assert [s.cue.text for s in found] == ["يرى", "مبينا", "أردف", "تعهد", "حثت"]
+    assert found[0].speaker.text == "المحلل سامر العلي" and found[0].content.text == "أن الأزمة ستطول"
+    assert found[2].speaker is None and found[2].speaker_name == found[0].speaker_name
+    assert found[3].speaker.text == "الرئيس" and found[3].content.text == "بمواصلة الإصلاحات"
+    assert found[4].content.text == "على الهدوء"

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from qawl.baseline_entities import (ANONYMOUS, COMPLEMENTIZERS, PERSON_TITLES, Word, forms, is_al_word, name_end,
-                                     trigger_entities, words_of)
+from qawl.baseline_entities import (ANONYMOUS, COMPLEMENTIZERS, NAME_LINKS, PERSON_TITLES, Word, forms, is_al_word,
+                                     name_end, trigger_entities, words_of)
 from qawl.document import Document, Span, Statement
 from qawl.normalize import is_punct
 from qawl.sentences import split_sentences
@@ -27,11 +27,15 @@ SAY = forms("قال قالت قالوا قالا يقول تقول يقولون"
              "اعلن اعلنت اعلنوا يعلن تعلن", "اعترف اعترفت اعترفوا يعترف تعترف",
              "نفى نفي نفت نفوا ينفي تنفي", "افاد افادت افادوا يفيد تفيد", "اضاف اضافت اضافوا يضيف تضيف",
              "ذكر ذكرت ذكروا", "تابع تابعت", "شدد شددت يشدد تشدد", "اعتبر اعتبرت يعتبر تعتبر",
-             "لفت لفتت", "حذر حذرت يحذر تحذر", "كتب كتبت", "ابان ابانت", "المح المحت")
+             "لفت لفتت", "حذر حذرت يحذر تحذر", "كتب كتبت", "ابان ابانت", "المح المحت",
+             "بينت يبين اردف اردفت نوه نوهت اقر اقرت يقر تقر اجاب اجابت", "راى رات يرى ترى اعتقد يعتقد تعتقد")
 ABOUT = forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف")  # content may start at عن
-REQUEST = forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب")  # content may start at إلى / بـ
+REQUEST = forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب",  # content may start at إلى / بـ / على
+                "حث حثت يحث تحث تعهد تعهدت يتعهد تتعهد هدد هددت يهدد تهدد توعد توعدت رحب رحبت يرحب ترحب",
+                "اشاد اشادت يشيد تشيد")
 # Participles continue the sentence's speaker: "..., مضيفا أن ..." has no speaker mention of its own.
 PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مشيره موضحا موضحه مضيفا مضيفه معتبرا معتبره",
+                    "مبينا مبينه منوها منوهه متوقعا متوقعه",
                     "لافتا لافته مشددا مشدده محذرا محذره نافيا نافيه داعيا داعيه مطالبا مطالبه كاشفا كاشفه",
                     "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
 ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
@@ -299,8 +303,9 @@ class RuleBasedExtractor:
         if cls[0] != "participle":
             # Speaker: words after the cue until punctuation, a complementizer or a stop word.
             while (j < len(ws) and j - i <= MAX_SPEAKER_WORDS and ws[j].form not in COMPLEMENTIZERS
-                   and not _ends_speaker(ws[j].form, j == i + 1) and _joins(text, ws[j - 1], ws[j])):
-                j += 1
+                   and not _ends_speaker(ws[j].form, j == i + 1) and _joins(text, ws[j - 1], ws[j])
+                   and not (cls[0] == "request" and ws[j].form[:1] == "ب" and ws[j].form not in NAME_LINKS)):
+                j += 1  # (a request's بـ starts what was asked for: "وتعهد الرئيس بمواصلة ...")
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
         if cls[0] == "request" and speaker is not None and ws[i + 1].form in ADDRESSED:
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
@@ -328,7 +333,7 @@ class RuleBasedExtractor:
                 break
             form = ws[k].form
             starts = (form in COMPLEMENTIZERS or (k == j and cls[0] == "about" and form == "عن")
-                      or (k == j and cls[0] == "request" and (form == "الى" or form.startswith("ب"))))
+                      or (k == j and cls[0] == "request" and (form in ("الى", "على") or form.startswith("ب"))))
             if starts:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
             if ":" in before:
