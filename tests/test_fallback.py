@@ -72,7 +72,8 @@ def test_model_speaker_fills_a_rule_statement_without_one_from_the_cue_sentence(
 
 def test_a_mention_after_a_preposition_does_not_fill_a_speaker():
     """"وصرح في اتصال بوكالة الأنباء أن ...": the agency is where it was said, not who said it."""
-    text = "قال الوزير سامي الحداد إن المحادثات مستمرة. وصرح في اتصال بوكالة الأنباء أن الوفد وصل. وأكد لـ\"الشرق\" أن الطقس بارد."
+    text = ("قال الوزير سامي الحداد إن المحادثات مستمرة. وصرح في اتصال بوكالة الأنباء أن الوفد وصل. "
+            "وأكد لـ\"الشرق\" أن الطقس بارد. وقال في تصريحات لصحيفة النهار إن الحل قريب.")
 
     def at(needle, **roles):
         i = text.index(needle)
@@ -81,11 +82,12 @@ def test_a_mention_after_a_preposition_does_not_fill_a_speaker():
                          None, None, "indirect", 0.9)
 
     rules = [at("إن المحادثات مستمرة", cue="قال", speaker="الوزير سامي الحداد"), at("أن الوفد وصل", cue="صرح"),
-             at("أن الطقس بارد", cue="أكد")]
-    model = [at("أن الوفد وصل", speaker="وكالة الأنباء"), at("أن الطقس بارد", speaker="الشرق")]
-    _, agency, paper = merge_rule_statements(text, [], model, rules)
-    assert agency.speaker is None and paper.speaker is None
-    assert agency.speaker_name == paper.speaker_name == "الوزير سامي الحداد"
+             at("أن الطقس بارد", cue="أكد"), at("إن الحل قريب", cue="وقال")]
+    model = [at("أن الوفد وصل", speaker="وكالة الأنباء"), at("أن الطقس بارد", speaker="الشرق"),
+             at("إن الحل قريب", speaker="النهار")]
+    _, agency, paper, daily = merge_rule_statements(text, [], model, rules)
+    assert agency.speaker is None and paper.speaker is None and daily.speaker is None
+    assert agency.speaker_name == paper.speaker_name == daily.speaker_name == "الوزير سامي الحداد"
 
 
 def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, tmp_path):

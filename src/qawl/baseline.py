@@ -40,12 +40,13 @@ PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مش�
                     "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
 ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
 THEN_THAT = forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
-MEDIA_NOUNS = forms("وكاله صحيفه قناه موقع شبكه تلفزيون اذاعه مجله جريده")
+MEDIA_NOUNS = forms("وكاله صحيفه قناه موقع شبكه تلفزيون اذاعه مجله جريده برنامج")
 SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
                        "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما",
                        "بالقول قائلا قائله كذلك",  # manner words: "وتابع بالقول: ..." has no speaker mention
                        # when it was said ("لكن مينغ قال حينها", "أعلنت أول من أمس", "ودعت غير مرة")
                        "لاحقا حينها وقتها سابقا مجددا مؤخرا حاليا بدوره بدورها اول غير نيابه",
+                       "متحدثا متحدثه مخاطبا مخاطبه عليه عليها صلى",  # "وأوضح متحدثا لـ", "قال صلى الله عليه وسلم"
                        # the addressee, mostly a medium: "وقال لـ«الشرق الأوسط»", "وأكد لبي بي سي", "لوكالة ..."
                        "ل لبي لراديو") | {"ل" + noun for noun in MEDIA_NOUNS}
 # after a request verb, its object ("دعا جميع الأطراف"); not كل: "دعا كل من X و Y" is "both X and Y called"
@@ -94,7 +95,7 @@ def _ends_speaker(form: str, first: bool) -> bool:
     """A word no speaker mention after a cue runs into: a stop word, an attribution ("وأضاف بحسب مقاطع ...")
     or, right after the cue, a "to the ..." phrase (قال للصحفيين، للصحيفة): whom the words were addressed to.
     Inside a mention لل is part of the name ("المديرية العامة للأمن الوطني")."""
-    return form in SPEAKER_STOPS or form in ACCORDING or (first and form.startswith("لل"))
+    return form in SPEAKER_STOPS or form in ACCORDING or (first and (form.startswith("لل") or form == "من"))
 
 
 def _joins(text: str, a: Word, b: Word) -> bool:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 
+from qawl.baseline import MEDIA_NOUNS
+from qawl.baseline_entities import words_of
 from qawl.document import Entity, Span, Statement
 from qawl.link import NameResolver
 from qawl.sentences import TERMINATORS
@@ -69,7 +71,11 @@ def _object_of_preposition(text: str, start: int) -> bool:
     before = text[:start].rstrip("ـ\"«“ ")
     word = before[before.rfind(" ") + 1:] if before.strip() else ""
     # "بوكالة": the span leaves the proclitic out, so the word before it is the bare ب or ل
-    return word in PREPOSITIONS or (start > 0 and not text[start - 1].isspace() and word in ("ب", "ل", "وب", "ول"))
+    if word in PREPOSITIONS or (start > 0 and not text[start - 1].isspace() and word in ("ب", "ل", "وب", "ول")):
+        return True
+    # "في تصريحات لصحيفة ميليت": the name of the medium addressed
+    form = words_of(word)[0].form if word and words_of(word) else ""
+    return form[:1] in ("ل", "ب") and form[1:] in MEDIA_NOUNS
 
 
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
