@@ -86,3 +86,14 @@ def test_names_become_speaker_candidates_unless_a_mention_covers_them():
     assert [(s.first, s.last) for s in free] == [(0, 1), (8, 9), (24, 25)]  # LOC is no speaker candidate
     # every pair of candidates is disjoint
     assert all(a.last < b.first for a, b in itertools.pairwise(got))
+
+
+def test_a_shortened_title_resolves_to_the_name_its_full_title_introduced():
+    """"وزير التجهيز" / "الوزير التونسي" after "وزير التجهيز والإسكان التونسي محمد العرفاوي": the mention's
+    words, in order, in the title phrase before the name; a title never seen before a name keeps its words."""
+    text = ("قال وزير التجهيز والإسكان التونسي محمد العرفاوي إن الأشغال بدأت. وأكد وزير التجهيز أن الطريق جاهز. "
+            "وقال الوزير التونسي إن التمويل متوفر. وقال وزير الصحة إن المستشفى جاهز.")
+    r = NameResolver(text, ents(text, [("محمد العرفاوي", "PERS")]), ())
+    assert r.resolve(span(text, "وزير التجهيز", 1)) == "محمد العرفاوي"
+    assert r.resolve(span(text, "الوزير التونسي")) == "محمد العرفاوي"
+    assert r.resolve(span(text, "وزير الصحة")) == "وزير الصحة"

@@ -4,6 +4,7 @@ medium with the model's pair scorer, then resolve `speaker_name` and the stateme
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -204,9 +205,25 @@ class NameResolver:
             lead = [_bare(w) for w in words(self.text[max(0, person.start - len(mention_text) - 12):person.start])]
             if _contains(lead[-len(mention) - 1:], mention):
                 return self.fullest(person)
+        if len(mention) > 1:
+            # "وزير التجهيز" / "الوزير المصري" for "وزير التجهيز والإسكان المصري محمد ...": the mention's words
+            # in order within the title phrase just before a name (nearest person before the mention first)
+            for i in order:
+                person = self.people[i]
+                phrase = re.split(r"[.:؟?!\n]", self.text[max(0, person.start - 80):person.start])[-1]
+                lead = [_bare(w) for w in words(phrase)][-8:]
+                if lead and lead[0] != mention[0] and mention[0] in lead:
+                    lead = lead[lead.index(mention[0]):]
+                if lead[:1] == mention[:1] and _subsequence(mention, lead):
+                    return self.fullest(person)
         if mention[0] in self.anonymous or "ال" + mention[0] in self.anonymous:
             return None
         return mention_text
+
+
+def _subsequence(short: list[str], long: list[str]) -> bool:
+    it = iter(long)
+    return all(w in it for w in short)
 
 
 def _bare(word: str) -> str:
