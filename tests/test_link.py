@@ -97,3 +97,10 @@ def test_a_shortened_title_resolves_to_the_name_its_full_title_introduced():
     assert r.resolve(span(text, "وزير التجهيز", 1)) == "محمد العرفاوي"
     assert r.resolve(span(text, "الوزير التونسي")) == "محمد العرفاوي"
     assert r.resolve(span(text, "وزير الصحة")) == "وزير الصحة"
+
+
+def test_a_demonstrative_before_an_anonymous_source_keeps_it_anonymous():
+    text = "وذكرت مصادر مطلعة أن الوفد وصل. وأضافت هذه المصادر أن المحادثات بدأت."
+    r = NameResolver(text, [], ("مصادر",))
+    assert r.resolve(span(text, "هذه المصادر")) is None
+    assert r.name_for(None, "سامي الحداد") == "سامي الحداد"  # no mention: whoever spoke before goes on

@@ -98,7 +98,7 @@ def merge_rule_statements(text: str, entities: list[Entity], model: list[Stateme
     resolver = NameResolver(text, entities, anonymous_heads)
     out, previous = [], None
     for n, s in enumerate(merged):
-        name = resolver.resolve(s.speaker) if s.speaker is not None else previous
+        name = resolver.name_for(s.speaker, previous)
         out.append(replace(s, id=f"S{n + 1}", speaker_name=name))
         previous = name
     return out

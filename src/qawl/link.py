@@ -27,6 +27,9 @@ OFFICE_TITLES = frozenset(("رئيس الرئيس وزير الوزير مدير
                            "الكاتب رئيسه الرئيسه وزيره الوزيره مديره المديره").split())
 
 
+DEMONSTRATIVES = frozenset("هذه هذا هؤلاء تلك ذلك".split())
+
+
 def words(text: str) -> list[str]:
     """Comparison form of a name: normalized, punctuation-free whitespace tokens."""
     return list(_words(text))
@@ -142,6 +145,12 @@ class NameResolver:
             self._fullest[key] = best
         return self._fullest[key]
 
+    def name_for(self, speaker: Span | None, previous: str | None) -> str | None:
+        """A statement's speaker_name, statements taken in text order: its mention resolved, or, with no
+        mention ("وأضاف"), whoever spoke before. (A document that carried the words, "وقال البيان إن", taken
+        for whoever spoke before: dev +2, 300 training articles -3 speakers right; not done.)"""
+        return previous if speaker is None else self.resolve(speaker)
+
     def resolve(self, speaker: Span) -> str | None:
         lo = bisect.bisect_right(self._max_ends, speaker.start)
         hi = bisect.bisect_left(self._starts, speaker.end)
@@ -216,7 +225,8 @@ class NameResolver:
                     lead = lead[lead.index(mention[0]):]
                 if lead[:1] == mention[:1] and _subsequence(mention, lead):
                     return self.fullest(person)
-        if mention[0] in self.anonymous or "ال" + mention[0] in self.anonymous:
+        head = mention[1] if len(mention) > 1 and mention[0] in DEMONSTRATIVES else mention[0]  # "هذه المصادر"
+        if head in self.anonymous or "ال" + head in self.anonymous:
             return None
         return mention_text
 
@@ -263,10 +273,7 @@ def build_statements(text: str, entities: list[Entity], role_spans: dict[str, li
             chosen[role] = None if j is None else Span.of(text, role_spans[role][j].start, role_spans[role][j].end)
             confidence *= p
         speaker = chosen["SPEAKER"]
-        if speaker is not None:
-            name = resolver.resolve(speaker)
-        else:
-            name = previous_name  # "وأضاف": whoever spoke last goes on (anonymous sources too)
+        name = resolver.name_for(speaker, previous_name)  # "وأضاف": whoever spoke last goes on
         content_span = Span.of(text, content.start, content.end)
         statements.append(Statement(
             id=f"S{i + 1}", content=content_span, cue=chosen["CUE"], speaker=speaker, medium=chosen["MEDIUM"],
