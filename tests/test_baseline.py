@@ -255,3 +255,15 @@ def test_more_cue_verbs():
     assert found[2].speaker is None and found[2].speaker_name == found[0].speaker_name
     assert found[3].speaker.text == "الرئيس" and found[3].content.text == "بمواصلة الإصلاحات"
     assert found[4].content.text == "على الهدوء"
+
+
+def test_an_attribution_after_a_framed_statement_is_no_statement_of_its_own():
+    """"أعلن الوزير أن ...، بحسب ما أوردته الوكالة" is one statement; "..., بحسب وزارة الصحة" alone is one."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = "أعلن الوزير سامي الحداد أن الطريق مغلق، بحسب ما أوردته الوكالة. وارتفع عدد الإصابات إلى عشر، بحسب وزارة الصحة."
+    framed, health = rules.statements(text)
+    assert framed.cue.text == "أعلن" and framed.speaker.text == "الوزير سامي الحداد"
+    assert health.cue.text == "بحسب" and health.speaker.text == "وزارة الصحة"
+    assert health.content.text == "وارتفع عدد الإصابات إلى عشر"

@@ -451,7 +451,10 @@ class RuleBasedExtractor:
                 return None
             c0, c1 = _trim(text, ws[k].start, sent.end)
         else:
-            # "..., بحسب وزارة الصحة": the content is the sentence before the cue.
+            # "..., بحسب وزارة الصحة": the content is the sentence before the cue, unless a cue there already
+            # framed it ("أعلن لافروف أن ...، بحسب ما أوردته الوكالة": the medium of that statement)
+            if any((c := _cue_class(w.form)) and c[0] != "according" for w in ws[:i]):
+                return None
             c0, c1 = _trim(text, sent.start, ws[i].start)
             while c1 > c0 and is_punct(text[c1 - 1]):
                 c1 -= 1
