@@ -104,3 +104,9 @@ def test_a_demonstrative_before_an_anonymous_source_keeps_it_anonymous():
     r = NameResolver(text, [], ("مصادر",))
     assert r.resolve(span(text, "هذه المصادر")) is None
     assert r.name_for(None, "سامي الحداد") == "سامي الحداد"  # no mention: whoever spoke before goes on
+
+
+def test_a_name_with_a_middle_word_left_out_resolves_to_the_full_name():
+    text = "قال سيف محمد السويدي إن المطار جاهز. وأكد سيف السويدي أن الرحلات مستمرة."
+    entities = ents(text, [("سيف محمد السويدي", "PERS"), ("سيف السويدي", "PERS")])
+    assert NameResolver(text, entities, ()).resolve(span(text, "سيف السويدي")) == "سيف محمد السويدي"

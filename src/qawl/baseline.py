@@ -263,6 +263,8 @@ class RuleBasedExtractor:
                          Span.of(text, head[0].start, head[-1].end), "headline", False)]
         if colon > start:
             head = words_of(text, start, colon)
+            if any(_cue_class(w.form) for w in head):  # "وأضاف: ..." is a cue, not a headline's speaker
+                return []
             c0, c1 = _trim(text, colon + 1, end)
             while c0 < c1 and text[c0] in QUOTE_OPEN:
                 c0 += 1

@@ -140,7 +140,7 @@ class NameResolver:
             best = entity.text
             for label, other in self._names:
                 if label == entity.label and len(words(other)) > len(words(best)) \
-                        and _contains(words(other), target):
+                        and (_contains(words(other), target) or _abridges(target, words(other))):
                     best = other
             self._fullest[key] = best
         return self._fullest[key]
@@ -229,6 +229,12 @@ class NameResolver:
         if head in self.anonymous or "ال" + head in self.anonymous:
             return None
         return mention_text
+
+
+def _abridges(short: list[str], long: list[str]) -> bool:
+    """"سيف السويدي" of "سيف محمد السويدي", "الشرطة الدولية" of "الشرطة الجنائية الدولية": the same first and
+    last word, the middle a subsequence."""
+    return len(short) > 1 and short[0] == long[0] and short[-1] == long[-1] and _subsequence(short, long)
 
 
 def _subsequence(short: list[str], long: list[str]) -> bool:
