@@ -117,3 +117,25 @@ def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, 
     assert config["qawl_link"]["model_min_confidence"] == best
     from qawl.pipeline import Extractor
     assert Extractor.load(model).link.model_min_confidence == best
+
+
+def test_a_participle_without_a_statement_before_it_in_its_sentence_takes_the_sentence_subject():
+    """"أدانت وزارة الخارجية الهجوم، قائلة إن ...": the first name of the sentence speaks; after "قال سامي إن
+    ...، مضيفا أن ..." the participle continues that statement instead."""
+    from qawl.document import Entity
+
+    text = "قال سامي الحداد إن الوفد وصل، مضيفا أن المحادثات تبدأ غدا. أدانت وزارة الخارجية الهجوم، قائلة إن الوضع خطير."
+
+    def at(needle, **roles):
+        i = text.index(needle)
+        spans = {k: Span(text.index(v), text.index(v) + len(v), v) for k, v in roles.items()}
+        return Statement("S", Span(i, i + len(needle), needle), spans.get("cue"), spans.get("speaker"),
+                         None, None, "indirect", 0.9)
+
+    entities = [Entity(text.index(n), text.index(n) + len(n), label, n)
+                for n, label in (("سامي الحداد", "PERS"), ("وزارة الخارجية", "ORG"))]
+    rules = [at("إن الوفد وصل", cue="قال", speaker="سامي الحداد"), at("أن المحادثات تبدأ غدا", cue="مضيفا"),
+             at("إن الوضع خطير", cue="قائلة")]
+    said, added, condemned = merge_rule_statements(text, entities, [], rules)
+    assert added.speaker is None and added.speaker_name == "سامي الحداد"
+    assert condemned.speaker.text == "وزارة الخارجية" and condemned.speaker_name == "وزارة الخارجية"

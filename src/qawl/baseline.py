@@ -91,6 +91,13 @@ def _cue_class(form: str) -> tuple[str, int] | None:
     return None
 
 
+def is_participle(text: str, cue: Span | None) -> bool:
+    """A participle cue ("مضيفا", "قائلة") continues the speaker of its sentence."""
+    ws = words_of(text, cue.start, cue.end) if cue is not None else []
+    cls = _cue_class(ws[0].form) if ws else None
+    return cls is not None and cls[0] == "participle"
+
+
 def _ends_speaker(form: str, first: bool) -> bool:
     """A word no speaker mention after a cue runs into: a stop word, an attribution ("وأضاف بحسب مقاطع ...")
     or, right after the cue, a "to the ..." phrase (قال للصحفيين، للصحيفة): whom the words were addressed to.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 
-from qawl.baseline import MEDIA_NOUNS
+from qawl.baseline import MEDIA_NOUNS, is_participle
 from qawl.baseline_entities import words_of
 from qawl.document import Entity, Span, Statement
 from qawl.link import NameResolver
@@ -78,6 +78,22 @@ def _object_of_preposition(text: str, start: int) -> bool:
     return form[:1] in ("ل", "ب") and form[1:] in MEDIA_NOUNS
 
 
+def _sentence_start(text: str, at: int) -> int:
+    return max(text.rfind(ch, 0, at) for ch in (*TERMINATORS, "\n")) + 1
+
+
+def _same_sentence(text: str, before: Statement, s: Statement) -> bool:
+    return _sentence_start(text, s.cue.start) <= (before.cue or before.content).start
+
+
+def _sentence_subject(text: str, entities: list[Entity], cue: Span) -> Span | None:
+    """The speaker of "أدانت إيران الهجوم، قائلة إن ...", a participle whose sentence holds no statement before
+    it: the first name of the sentence, when one stands before the participle."""
+    start = _sentence_start(text, cue.start)
+    first = next((e for e in entities if start <= e.start and e.end <= cue.start and e.label in ("PERS", "ORG")), None)
+    return None if first is None else Span(first.start, first.end, first.text)
+
+
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
                           anonymous_heads: tuple[str, ...] = (), min_confidence: float = 0.6) -> list[Statement]:
     merged: list[Statement] = []
@@ -98,6 +114,8 @@ def merge_rule_statements(text: str, entities: list[Entity], model: list[Stateme
     resolver = NameResolver(text, entities, anonymous_heads)
     out, previous = [], None
     for n, s in enumerate(merged):
+        if s.speaker is None and is_participle(text, s.cue) and not (out and _same_sentence(text, out[-1], s)):
+            s = replace(s, speaker=_sentence_subject(text, entities, s.cue))
         name = resolver.name_for(s.speaker, previous)
         out.append(replace(s, id=f"S{n + 1}", speaker_name=name))
         previous = name
