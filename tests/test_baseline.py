@@ -267,3 +267,20 @@ def test_an_attribution_after_a_framed_statement_is_no_statement_of_its_own():
     assert framed.cue.text == "أعلن" and framed.speaker.text == "الوزير سامي الحداد"
     assert health.cue.text == "بحسب" and health.speaker.text == "وزارة الصحة"
     assert health.content.text == "وارتفع عدد الإصابات إلى عشر"
+
+
+def test_what_a_mention_after_a_cue_is_not():
+    """An addressee set off by commas ("وقال لافروف، لوسائل إعلام روسية، إن") or a description ("محامية بوبيت")
+    is not the name; "لـCNN" is whom it was said to; "كل دول العالم" after دعا is whom it asked; "ذلك" is what
+    was denied; "وحسب رويترز، أضافت هيلي" is a statement by هيلي that رويترز carried."""
+    from qawl.baseline import RuleBasedExtractor
+
+    rules = RuleBasedExtractor()
+    text = ("وقال لافروف، لوسائل إعلام روسية، إن الطرد متوقع. وقالت جاكلين بروميسلو، محامية بوبيت، لبي بي سي إنها ستدافع. "
+            "وكانت مصادر أكدت لـCNN أن القوات انسحبت. ودعا كل دول العالم إلى التمسك بالمبادئ. "
+            "ونفت ذلك، وأكدت أن الرحلة تمت. وحسب رويترز، أضافت هيلي للصحفيين إن العقوبات باقية.")
+    lavrov, lawyer, sources, call, denied, haley = rules.statements(text)
+    assert lavrov.speaker.text == "لافروف" and lawyer.speaker.text == "جاكلين بروميسلو"
+    assert sources.speaker.text == "مصادر" and call.speaker is None
+    assert denied.cue.text == "أكدت" and denied.speaker is None
+    assert haley.cue.text == "أضافت" and haley.speaker.text == "هيلي"

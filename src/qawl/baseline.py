@@ -40,7 +40,7 @@ PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مش�
                     "قوله قولها بقوله بقولها")  # "نقلت الوكالة عنه قوله: ..."
 ACCORDING = forms("بحسب حسب وفقا وفق نقلا")
 THEN_THAT = forms("فان فانه فانها فانهم")  # "بحسب X فإنّ ...": the content starts after it
-MEDIA_NOUNS = forms("وكاله صحيفه قناه موقع شبكه تلفزيون اذاعه مجله جريده برنامج")
+MEDIA_NOUNS = forms("وكاله صحيفه قناه موقع شبكه تلفزيون اذاعه مجله جريده برنامج وسائل مراسل مراسله")
 SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن مساء صباح امس اليوم يوم عقب بعد قبل اثناء حول",
                        "الاثنين الثلاثاء الاربعاء الخميس الجمعه السبت الاحد", "حين حينما عندما بينما لكن كما ايضا فيه فيها عنه عنها له لها منه منها عما",
                        "بالقول قائلا قائله كذلك",  # manner words: "وتابع بالقول: ..." has no speaker mention
@@ -48,7 +48,7 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
                        "لاحقا حينها وقتها سابقا مجددا مؤخرا حاليا بدوره بدورها اول غير نيابه",
                        "متحدثا متحدثه مخاطبا مخاطبه عليه عليها صلى",  # "وأوضح متحدثا لـ", "قال صلى الله عليه وسلم"
                        # the addressee, mostly a medium: "وقال لـ«الشرق الأوسط»", "وأكد لبي بي سي", "لوكالة ..."
-                       "ل لبي لراديو") | {"ل" + noun for noun in MEDIA_NOUNS}
+                       "ل لبي لراديو للصحفيين للصحافيين للصحافه للاعلام") | {"ل" + noun for noun in MEDIA_NOUNS}
 # after a request verb, its object ("دعا جميع الأطراف"); not كل: "دعا كل من X و Y" is "both X and Y called"
 ADDRESSED = forms("جميع كافه")
 RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
@@ -61,7 +61,10 @@ REPORTED_WORDS = forms("قوله قولها")
 # a verbal noun right after the cue is what was stated, not who stated it: "وأكد استعداد الاتحاد للتفاعل ..."
 STATED = forms("استعداد ضروره اهميه رفض رفضه رفضها دعم دعمه دعمها حرص حرصه حرصها عزم التزام تمسك خلو عدم",
                "ترحيب استمرار مواصله تضامن")
-NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
+NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"
+# who someone is to someone else: "وقالت جاكلين بروميسلو، محامية بوبيت، ..." sets off a description, not a name
+RELATIONS = forms("محامي محاميه خطيب خطيبه زوج زوجه ابن ابنه شقيق شقيقه والد والده صديق صديقه حليف حليفه",
+                  "مساعد مساعده زميل زميله")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -102,7 +105,8 @@ def _ends_speaker(form: str, first: bool) -> bool:
     """A word no speaker mention after a cue runs into: a stop word, an attribution ("وأضاف بحسب مقاطع ...")
     or, right after the cue, a "to the ..." phrase (قال للصحفيين، للصحيفة): whom the words were addressed to.
     Inside a mention لل is part of the name ("المديرية العامة للأمن الوطني")."""
-    return form in SPEAKER_STOPS or form in ACCORDING or (first and (form.startswith("لل") or form == "من"))
+    addressed = form.startswith("لل") or (form[:1] == "ل" and len(form) > 1 and not "\u0621" <= form[1] <= "\u064a")
+    return form in SPEAKER_STOPS or form in ACCORDING or (first and (addressed or form in ("من", "ذلك", "هذا")))
 
 
 def _joins(text: str, a: Word, b: Word) -> bool:
@@ -263,7 +267,7 @@ class RuleBasedExtractor:
             cls = _cue_class(w.form)
             if cls and cls[0] != "according" and 0 < k and k + 1 < len(ws):
                 head = [v for v in ws[:k] if v.start > colon]  # "اقرأ أيضا: الرئيس ... يتحدث"
-                if not head:
+                if not head or any(v.form in SPEAKER_STOPS for v in head):  # "كذلك أشار إلى ...": no title
                     break
                 c0, c1 = _trim(text, ws[k + 1].start, end)
                 return [(Span.of(text, c0, c1), Span.of(text, w.start + cls[1], w.end),
@@ -317,7 +321,8 @@ class RuleBasedExtractor:
                    and not (cls[0] == "request" and ws[j].form[:1] == "ب" and ws[j].form not in NAME_LINKS)):
                 j += 1  # (a request's بـ starts what was asked for: "وتعهد الرئيس بمواصلة ...")
         speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
-        if cls[0] == "request" and speaker is not None and ws[i + 1].form in ADDRESSED:
+        if cls[0] == "request" and speaker is not None and (
+                ws[i + 1].form in ADDRESSED or (ws[i + 1].form == "كل" and i + 2 < len(ws) and ws[i + 2].form != "من")):
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
         if cls[0] == "say" and speaker is not None and ws[i + 1].form in STATED:
             return self._content_to_end(text, sent, ws, i + 1, cue, None, para_end)
@@ -348,6 +353,8 @@ class RuleBasedExtractor:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
             if ":" in before:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
+            if (_cue_class(form) or ("", 0))[0] in ("say", "about", "request"):
+                return None  # "ونفت ذلك، وأكدت أن ...": the content belongs to the next cue
         return None
 
     @staticmethod
@@ -371,7 +378,7 @@ class RuleBasedExtractor:
         while m < len(ws) and m - k < 4 and (m == k or not gap(m).strip()):
             w = ws[m].form
             if (w.startswith("ال") or w.startswith("لل") or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS
-                    or _cue_class(w) or not w.isalpha()):
+                    or w in RELATIONS or _cue_class(w) or not w.isalpha()):
                 return None
             m += 1
         after = gap(m).strip() if m < len(ws) else ""
@@ -456,8 +463,8 @@ class RuleBasedExtractor:
         if i == 0 or ws[i].start == sent.start:
             # "وبحسب الرئيس فإنّ ..." / "وفقا لـ X، ...": the content follows.
             k = j + 1 if j < len(ws) and ws[j].form in THEN_THAT else j
-            if k >= len(ws):
-                return None
+            if k >= len(ws) or (_cue_class(ws[k].form) or ("", 0))[0] in ("say", "about", "request"):
+                return None  # "وحسب رويترز، أضافت هيلي ...": the medium of the statement that follows
             c0, c1 = _trim(text, ws[k].start, sent.end)
         else:
             # "..., بحسب وزارة الصحة": the content is the sentence before the cue, unless a cue there already
