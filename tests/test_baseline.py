@@ -280,6 +280,8 @@ def test_what_a_mention_after_a_cue_is_not():
             "وكانت مصادر أكدت لـCNN أن القوات انسحبت. ودعا كل دول العالم إلى التمسك بالمبادئ. "
             "ونفت ذلك، وأكدت أن الرحلة تمت. وحسب رويترز، أضافت هيلي للصحفيين إن العقوبات باقية.")
     lavrov, lawyer, sources, call, denied, haley = rules.statements(text)
+    researcher = rules.statements("أعلن الباحث بمركز الدراسات، طه الشابي، اليوم، أن المشروع جاهز.")[0]
+    assert researcher.speaker.text == "طه الشابي"  # a family name may start with ال
     assert lavrov.speaker.text == "لافروف" and lawyer.speaker.text == "جاكلين بروميسلو"
     assert sources.speaker.text == "مصادر" and call.speaker is None
     assert denied.cue.text == "أكدت" and denied.speaker is None

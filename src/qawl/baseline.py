@@ -361,7 +361,8 @@ class RuleBasedExtractor:
     def _apposed_name(text: str, ws: list[Word], j: int) -> Span | None:
         """The name set off by commas after a speaker's title: "قال محامي دانيلز، مايكل أفنياتي، إن",
         "وقال مندوب موسكو في الأمم المتحدة، فاسيلي نيبينزيا، إن", "قالت شاهدة عيان، تدعى فلانة: ..."; the
-        annotation takes the name for the speaker mention. A name has no ال-word, stop word or title."""
+        annotation takes the name for the speaker mention. A name starts with no ال-word and has no stop word or
+        title (a family name may: "طه الشابي")."""
         def gap(a: int) -> str:
             return text[ws[a - 1].end:ws[a].start]
 
@@ -377,7 +378,7 @@ class RuleBasedExtractor:
         m = k
         while m < len(ws) and m - k < 4 and (m == k or not gap(m).strip()):
             w = ws[m].form
-            if (w.startswith("ال") or w.startswith("لل") or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS
+            if ((m == k and w.startswith("ال")) or w.startswith("لل") or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS
                     or w in RELATIONS or _cue_class(w) or not w.isalpha()):
                 return None
             m += 1
