@@ -139,3 +139,24 @@ def test_a_participle_without_a_statement_before_it_in_its_sentence_takes_the_se
     said, added, condemned = merge_rule_statements(text, entities, [], rules)
     assert added.speaker is None and added.speaker_name == "سامي الحداد"
     assert condemned.speaker.text == "وزارة الخارجية" and condemned.speaker_name == "وزارة الخارجية"
+
+
+def test_score_slice_scores_rules_and_model_on_a_slice(tiny_model_dir, tmp_path, capsys):
+    """scripts/score_slice.py: one line for the rules alone and one for the model, on the documents asked for."""
+    import runpy
+    import sys
+
+    from qawl.corpus import write_jsonl
+    from tiny import REPO, annotated_article
+
+    write_jsonl([annotated_article("a"), annotated_article("b", repeat=2), annotated_article("c")],
+                tmp_path / "gold.jsonl")
+    argv = sys.argv
+    sys.argv = ["score_slice.py", "--model", str(tiny_model_dir), "--data", str(tmp_path / "gold.jsonl"), "--start", "1"]
+    try:
+        runpy.run_path(str(REPO / "scripts" / "score_slice.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("documents 1..2 (2)")
+    assert out[1].startswith("rules alone: content F1") and "speaker accuracy" in out[2]
