@@ -88,7 +88,7 @@ def test_anonymous_heads_learned_from_annotations():
     assert heads == ("وزير",)
 
 
-@pytest.mark.parametrize("name", ["qawl-small.yaml", "qawl-small-gaz.yaml"])
+@pytest.mark.parametrize("name", ["qawl-small.yaml", "qawl-small-gaz.yaml", "qawl-small-conv.yaml"])
 def test_shipped_training_configs_load(name):
     cfg = load_config(TrainConfig, REPO / "configs" / name)
     assert cfg.epochs > 0 and cfg.crf
@@ -98,3 +98,24 @@ def test_shipped_training_configs_load(name):
 def test_mention_replacement_without_gazetteers_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="anercorp_gazetteers"):
         build_tiny_model(tmp_path, epochs=1, mention_replacement=0.3)
+
+
+def test_a_model_with_a_local_convolution_trains_saves_and_reloads(tmp_path):
+    """`local_conv: 3` adds a residual convolution over the encoder output; it is saved with the model,
+    reloads, and changes what the heads see."""
+    model_dir = build_tiny_model(tmp_path, epochs=2, local_conv=3)
+    extractor = Extractor.load(model_dir)
+    assert extractor.model.config.qawl_local_conv == 3 and extractor.model.local_conv is not None
+    doc = annotated_article()
+    pred = extractor(doc.text)
+    assert all(doc.text[e.start:e.end] == e.text for e in pred.entities)
+    ids = torch.tensor([[2, 5, 6, 7, 3]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        with_conv = extractor.model(ids, mask)["hidden"]
+        conv, extractor.model.local_conv = extractor.model.local_conv, None
+        without = extractor.model(ids, mask)["hidden"]
+        extractor.model.local_conv = conv
+    assert not torch.allclose(with_conv, without)
+    with pytest.raises(ValueError, match="odd"):
+        extractor.model.add_local_conv(4)

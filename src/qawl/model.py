@@ -92,6 +92,9 @@ class QawlModel(nn.Module):
         self.linker = SpanPairLinker(h)
         if getattr(config, "qawl_crf", False):
             self.add_crf()
+        self.local_conv: nn.Module | None = None
+        if getattr(config, "qawl_local_conv", 0):
+            self.add_local_conv(config.qawl_local_conv)
         self.word_vectors: WordVectors | None = None
         wv = getattr(config, "qawl_word_vectors", None)
         if wv:
@@ -126,6 +129,11 @@ class QawlModel(nn.Module):
             hidden = self.bert(inputs_embeds=embeds, attention_mask=attention_mask).last_hidden_state
         else:
             hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+        if self.local_conv is not None:
+            # residual: each token also sees its neighbours' states directly, a word-order prior for an
+            # encoder whose attention learned little of it in pretraining
+            near = self.local_conv((hidden * attention_mask[..., None]).transpose(1, 2)).transpose(1, 2)
+            hidden = hidden + near
         x = self.dropout(hidden)
         B, T, _ = x.shape
         out = {
@@ -181,6 +189,14 @@ class QawlModel(nn.Module):
     def from_config(cls, config: BertConfig) -> "QawlModel":
         """A randomly initialised model (tests, and the no-pretraining ablation)."""
         return cls(_qawl_config(config))
+
+    def add_local_conv(self, width: int) -> None:
+        """A residual 1-D convolution of odd `width` over the encoder's output (config `local_conv`)."""
+        if width < 1 or width % 2 == 0:
+            raise ValueError(f"local_conv: the width must be a positive odd number, got {width}")
+        h = self.config.hidden_size
+        self.config.qawl_local_conv = width
+        self.local_conv = nn.Sequential(nn.Conv1d(h, h, width, padding=width // 2), nn.GELU())
 
     def add_crf(self) -> None:
         """Learned BIO transitions for the entity tags and each role layer (qawl/crf.py); called before

@@ -50,6 +50,7 @@ class TrainConfig:
     random_encoder: RandomEncoder | None = None
     word_vectors: str | None = None  # a word-vector directory (scripts/train_word_vectors.py), or none
     crf: bool = False  # learned BIO transitions (qawl/crf.py) instead of per-token softmax losses
+    local_conv: int = 0  # >0: width of a residual 1-D convolution over the encoder output (odd)
     anercorp_train: str | None = None
     quotes_train: str | None = None
     quotes_dev: str | None = None
@@ -141,6 +142,8 @@ def build_model(cfg: TrainConfig) -> tuple[QawlModel, object, NormalizerConfig]:
         model, norm = QawlModel.from_config(r.bert_config(len(tokenizer))), NormalizerConfig.load(r.tokenizer_dir)
     if cfg.crf:
         model.add_crf()
+    if cfg.local_conv:
+        model.add_local_conv(cfg.local_conv)
     if cfg.word_vectors:
         vectors = WordVectors.load(cfg.word_vectors)
         if vectors.source.get("normalizer", asdict(norm)) != asdict(norm):
