@@ -97,8 +97,9 @@ def test_tune_fallback_writes_the_best_threshold_into_the_model(tiny_model_dir, 
     import shutil
     import sys
 
-    from qawl.corpus import write_jsonl
     from tiny import REPO, annotated_article
+
+    from qawl.corpus import write_jsonl
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
@@ -136,7 +137,7 @@ def test_a_participle_without_a_statement_before_it_in_its_sentence_takes_the_se
                 for n, label in (("سامي الحداد", "PERS"), ("وزارة الخارجية", "ORG"))]
     rules = [at("إن الوفد وصل", cue="قال", speaker="سامي الحداد"), at("أن المحادثات تبدأ غدا", cue="مضيفا"),
              at("إن الوضع خطير", cue="قائلة")]
-    said, added, condemned = merge_rule_statements(text, entities, [], rules)
+    _, added, condemned = merge_rule_statements(text, entities, [], rules)
     assert added.speaker is None and added.speaker_name == "سامي الحداد"
     assert condemned.speaker.text == "وزارة الخارجية" and condemned.speaker_name == "وزارة الخارجية"
 
@@ -146,8 +147,9 @@ def test_score_slice_scores_rules_and_model_on_a_slice(tiny_model_dir, tmp_path,
     import runpy
     import sys
 
-    from qawl.corpus import write_jsonl
     from tiny import REPO, annotated_article
+
+    from qawl.corpus import write_jsonl
 
     write_jsonl([annotated_article("a"), annotated_article("b", repeat=2), annotated_article("c")],
                 tmp_path / "gold.jsonl")

@@ -2,7 +2,8 @@
 
 A cue-word lexicon (قال، أكد، أشار ... بحسب، وفقا لـ، نقلا عن) finds each attribution; the speaker is the
 words after the cue up to a comma, a complementizer (أن / إن), a colon, a quotation mark or a
-preposition; the content runs from the complementizer or the quotation to the end of the sentence or the
+preposition (or a name set off by commas after them, or a subject before the cue after كان / لكن / عن);
+the content runs from the complementizer or the quotation to the end of the sentence or the
 closing quote. A title line "X: ..." or "X يؤكد ..." is a headline statement. Names are resolved by a few
 rules (strip titles, look the mention up elsewhere in the article, carry the last speaker on for "وأضاف").
 No medium is predicted.
@@ -29,10 +30,12 @@ SAY = forms("قال قالت قالوا قالا يقول تقول يقولون"
              "ذكر ذكرت ذكروا", "تابع تابعت", "شدد شددت يشدد تشدد", "اعتبر اعتبرت يعتبر تعتبر",
              "لفت لفتت", "حذر حذرت يحذر تحذر", "كتب كتبت", "ابان ابانت", "المح المحت",
              "بينت يبين اردف اردفت نوه نوهت اقر اقرت يقر تقر اجاب اجابت", "راى رات يرى ترى اعتقد يعتقد تعتقد")
-ABOUT = forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف", "اعرب اعربت اعربوا يعرب تعرب")  # content may start at عن
+# content may start at عن
+ABOUT = forms("تحدث تحدثت تحدثوا يتحدث تتحدث", "كشف كشفت كشفوا يكشف تكشف", "اعرب اعربت اعربوا يعرب تعرب")
 REQUEST = forms("دعا دعت دعوا يدعو تدعو", "طالب طالبت طالبوا يطالب تطالب",  # content may start at إلى / بـ / على
                 "حث حثت يحث تحث تعهد تعهدت يتعهد تتعهد هدد هددت يهدد تهدد توعد توعدت رحب رحبت يرحب ترحب",
                 "اشاد اشادت يشيد تشيد")
+VERB_CUES = {"say", "about", "request"}
 # Participles continue the sentence's speaker: "..., مضيفا أن ..." has no speaker mention of its own.
 PARTICIPLE = forms("قائلا قائله مؤكدا مؤكده مشيرا مشيره موضحا موضحه مضيفا مضيفه معتبرا معتبره",
                     "مبينا مبينه منوها منوهه متوقعا متوقعه",
@@ -57,14 +60,14 @@ MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه المو
 WAS = forms("كان كانت كانوا وكان وكانت وكانوا فكان فكانت")
 BUT = forms("لكن ولكن")
 BUT_THAT = forms("بيد غير الا والا يذكر ويذكر يشار ويشار")  # followed by أنّ
-REPORTED_WORDS = forms("قوله قولها")
+REPORTED_WORDS = forms("قوله قولها")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
 # a verbal noun right after the cue is what was stated, not who stated it: "وأكد استعداد الاتحاد للتفاعل ..."
 STATED = forms("استعداد ضروره اهميه رفض رفضه رفضها دعم دعمه دعمها حرص حرصه حرصها عزم التزام تمسك خلو عدم",
                "ترحيب استمرار مواصله تضامن")
 NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"
 # who someone is to someone else: "وقالت جاكلين بروميسلو، محامية بوبيت، ..." sets off a description, not a name
 RELATIONS = forms("محامي محاميه خطيب خطيبه زوج زوجه ابن ابنه شقيق شقيقه والد والده صديق صديقه حليف حليفه",
-                  "مساعد مساعده زميل زميله")  # "نقلت الصحيفة عن رايت قولها": the speaker follows عن
+                  "مساعد مساعده زميل زميله")
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -94,11 +97,15 @@ def _cue_class(form: str) -> tuple[str, int] | None:
     return None
 
 
+def _cue_kind(form: str) -> str | None:
+    cls = _cue_class(form)
+    return cls[0] if cls else None
+
+
 def is_participle(text: str, cue: Span | None) -> bool:
     """A participle cue ("مضيفا", "قائلة") continues the speaker of its sentence."""
     ws = words_of(text, cue.start, cue.end) if cue is not None else []
-    cls = _cue_class(ws[0].form) if ws else None
-    return cls is not None and cls[0] == "participle"
+    return bool(ws) and _cue_kind(ws[0].form) == "participle"
 
 
 def _ends_speaker(form: str, first: bool) -> bool:
@@ -353,7 +360,7 @@ class RuleBasedExtractor:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
             if ":" in before:
                 return self._content_to_end(text, sent, ws, k, cue, speaker, para_end)
-            if (_cue_class(form) or ("", 0))[0] in ("say", "about", "request"):
+            if _cue_kind(form) in VERB_CUES:
                 return None  # "ونفت ذلك، وأكدت أن ...": the content belongs to the next cue
         return None
 
@@ -378,8 +385,8 @@ class RuleBasedExtractor:
         m = k
         while m < len(ws) and m - k < 4 and (m == k or not gap(m).strip()):
             w = ws[m].form
-            if ((m == k and w.startswith("ال")) or w.startswith("لل") or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS
-                    or w in RELATIONS or _cue_class(w) or not w.isalpha()):
+            if ((m == k and w.startswith("ال")) or w.startswith("لل") or not w.isalpha() or _cue_class(w)
+                    or w in SPEAKER_STOPS | TITLES | COMPLEMENTIZERS | ANONYMOUS | RELATIONS):
                 return None
             m += 1
         after = gap(m).strip() if m < len(ws) else ""
@@ -391,7 +398,8 @@ class RuleBasedExtractor:
     def _subject_before(text: str, ws: list[Word], i: int, cls: str) -> Span | None:
         """The speaker of a cue with none after it, standing before it in its sentence: "وكانت الشرطة قد
         أشارت" (after كان), "لكن كوهين قال" / "بيد أن السفارة الروسية قالت" / "يذكر أن الوزير، قد أكد" (after
-        a contrast or a reminder), "نقلت الصحيفة عن رايت قولها" (after عن). Only after those words: a speakerless "وأضاف" continues the last speaker."""
+        a contrast or a reminder), "نقلت الصحيفة عن رايت قولها" (after عن). Only after those words: a
+        speakerless "وأضاف" continues the last speaker."""
         end = i - 1 if i > 0 and ws[i - 1].form == "قد" else i
         if cls == "participle" and ws[i].form not in REPORTED_WORDS:
             return None
@@ -464,13 +472,13 @@ class RuleBasedExtractor:
         if i == 0 or ws[i].start == sent.start:
             # "وبحسب الرئيس فإنّ ..." / "وفقا لـ X، ...": the content follows.
             k = j + 1 if j < len(ws) and ws[j].form in THEN_THAT else j
-            if k >= len(ws) or (_cue_class(ws[k].form) or ("", 0))[0] in ("say", "about", "request"):
+            if k >= len(ws) or _cue_kind(ws[k].form) in VERB_CUES:
                 return None  # "وحسب رويترز، أضافت هيلي ...": the medium of the statement that follows
             c0, c1 = _trim(text, ws[k].start, sent.end)
         else:
             # "..., بحسب وزارة الصحة": the content is the sentence before the cue, unless a cue there already
             # framed it ("أعلن لافروف أن ...، بحسب ما أوردته الوكالة": the medium of that statement)
-            if any((c := _cue_class(w.form)) and c[0] != "according" for w in ws[:i]):
+            if any(_cue_kind(w.form) in VERB_CUES | {"participle"} for w in ws[:i]):
                 return None
             c0, c1 = _trim(text, sent.start, ws[i].start)
             while c1 > c0 and is_punct(text[c1 - 1]):

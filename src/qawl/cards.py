@@ -86,12 +86,12 @@ def encoder_card(directory: Path, run_dir: Path, cfg: dict[str, Any], state: dic
         "and digits, AraBERT v0.2 style) — `qawl.normalize.normalize` does it and keeps an offset map.",
         "",
         "| | |", "|---|---|",
-        f"| layers / hidden / heads / FFN | {m['num_hidden_layers']} / {m['hidden_size']} / "
-        f"{m['num_attention_heads']} / {m['intermediate_size']} |",
+        (f"| layers / hidden / heads / FFN | {m['num_hidden_layers']} / {m['hidden_size']} / "
+         f"{m['num_attention_heads']} / {m['intermediate_size']} |"),
         f"| max positions | {m['max_position_embeddings']} |",
-        f"| vocabulary | {tokenizer_report.get('vocab_size')} WordPiece (held-out: "
-        f"{tokenizer_report.get('subwords_per_word')} subwords/word, unknown rate "
-        f"{tokenizer_report.get('unknown_rate')}) |",
+        (f"| vocabulary | {tokenizer_report.get('vocab_size')} WordPiece (held-out: "
+         f"{tokenizer_report.get('subwords_per_word')} subwords/word, unknown rate "
+         f"{tokenizer_report.get('unknown_rate')}) |"),
     ]
     if earlier:
         ecfg, estate = earlier
@@ -111,8 +111,8 @@ def encoder_card(directory: Path, run_dir: Path, cfg: dict[str, Any], state: dic
     if held:
         first, last = held[0], held[-1]
         lines += ["", "## Held-out loss",
-                  f"On {cfg['heldout_sequences']} sequences of the {cfg['heldout_percent']:g}% held-out documents "
-                  "(same masks, and for ELECTRA the same sampling seed, at every evaluation):", ""]
+                  (f"On {cfg['heldout_sequences']} sequences of the {cfg['heldout_percent']:g}% held-out documents "
+                   "(same masks, and for ELECTRA the same sampling seed, at every evaluation):"), ""]
         if electra:
             lines += ["| | generator MLM loss | detection loss | detection F1 (replaced tokens) |",
                       "|---|---:|---:|---:|"]

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertModel, get_linear_schedule_with_warmup
+from transformers import (
+    BertConfig,
+    BertForMaskedLM,
+    BertModel,
+    get_linear_schedule_with_warmup,
+)
 
 from qawl.checkpoint import load_checkpoint, save_checkpoint
 from qawl.config import save_config
