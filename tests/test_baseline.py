@@ -282,6 +282,8 @@ def test_what_a_mention_after_a_cue_is_not():
     lavrov, lawyer, sources, call, denied, haley = rules.statements(text)
     researcher = rules.statements("أعلن الباحث بمركز الدراسات، طه الشابي، اليوم، أن المشروع جاهز.")[0]
     assert researcher.speaker.text == "طه الشابي"  # a family name may start with ال
+    waiter = rules.statements('وقال نادل في مطعم يدعى جوناثان، لوكالة الأنباء "رأيت امرأة تركض نحو الباب".')[0]
+    assert waiter.speaker.text == "جوناثان"
     assert lavrov.speaker.text == "لافروف" and lawyer.speaker.text == "جاكلين بروميسلو"
     assert sources.speaker.text == "مصادر" and call.speaker is None
     assert denied.cue.text == "أكدت" and denied.speaker is None

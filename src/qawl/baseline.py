@@ -67,7 +67,7 @@ STATED = forms("استعداد ضروره اهميه رفض رفضه رفضها 
 NAMED = forms("يدعى تدعى يدعي تدعي")  # "شاهدة عيان، تدعى فلانة"
 # who someone is to someone else: "وقالت جاكلين بروميسلو، محامية بوبيت، ..." sets off a description, not a name
 RELATIONS = forms("محامي محاميه خطيب خطيبه زوج زوجه ابن ابنه شقيق شقيقه والد والده صديق صديقه حليف حليفه",
-                  "مساعد مساعده زميل زميله")
+                  "مساعد مساعده زميل زميله مراسل مراسله")
 ACCOUNT_OF = forms("رايه رايها تقديره تقديرها روايته روايتها قوله قولها تعبيره تعبيرها وصفه وصفها")
 TITLES = forms("الرئيس رئيس وزير الوزير وزيره نائب المتحدث متحدث الناطق ناطق باسم السفير سفير الامين امين",
                 "العام عام الشيخ الملك الامير السيد السيده الدكتور مدير المدير قائد زعيم المستشار مستشار",
@@ -367,20 +367,21 @@ class RuleBasedExtractor:
     @staticmethod
     def _apposed_name(text: str, ws: list[Word], j: int) -> Span | None:
         """The name set off by commas after a speaker's title: "قال محامي دانيلز، مايكل أفنياتي، إن",
-        "وقال مندوب موسكو في الأمم المتحدة، فاسيلي نيبينزيا، إن", "قالت شاهدة عيان، تدعى فلانة: ..."; the
+        "وقال مندوب موسكو في الأمم المتحدة، فاسيلي نيبينزيا، إن", "قالت شاهدة عيان، تدعى فلانة: ..." (or
+        without the comma: "وقال نادل في مطعم يدعى جوناثان، ..."); the
         annotation takes the name for the speaker mention. A name starts with no ال-word and has no stop word or
         title (a family name may: "طه الشابي")."""
         def gap(a: int) -> str:
             return text[ws[a - 1].end:ws[a].start]
 
         k = j
-        while k < len(ws) and k - j < 6 and not any(c in gap(k) for c in ",،"):
+        while k < len(ws) and k - j < 6 and not any(c in gap(k) for c in ",،") and ws[k].form not in NAMED:
             if any(c in gap(k) for c in QUOTE_OPEN + ":") or ws[k].form in COMPLEMENTIZERS or _cue_class(ws[k].form):
                 return None
             k += 1
         if k >= len(ws) or k - j >= 6:
             return None
-        if ws[k].form in NAMED:
+        if ws[k].form in NAMED:  # "وقال نادل في مطعم يدعى جوناثان، ..."
             k += 1
         m = k
         while m < len(ws) and m - k < 4 and (m == k or not gap(m).strip()):
