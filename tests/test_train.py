@@ -88,7 +88,7 @@ def test_anonymous_heads_learned_from_annotations():
     assert heads == ("وزير",)
 
 
-@pytest.mark.parametrize("name", ["qawl-small.yaml", "qawl-small-gaz.yaml", "qawl-small-conv.yaml"])
+@pytest.mark.parametrize("name", ["qawl-small.yaml", "qawl-small-gaz.yaml", "qawl-small-noprt.yaml"])
 def test_shipped_training_configs_load(name):
     cfg = load_config(TrainConfig, REPO / "configs" / name)
     assert cfg.epochs > 0 and cfg.crf
