@@ -17,7 +17,8 @@ matmuls scale well over threads, the Python around them (tokenization, decoding,
 
 Columns: articles/s; tokens/s = article tokens (qawl's tokenizer, the same count for every setting) per
 second; model GFLOP/s = the matmul FLOPs of the sequences the setting actually runs (qawl's overlapping
-windows, or the baseline's sentences, with [CLS]/[SEP], no padding): 2 x matmul parameters per token plus
+windows, or the baseline's sentences, with [CLS]/[SEP], no padding): 2 x matmul and convolution parameters
+per token plus
 4 x layers x hidden x sequence length per token for attention; % of peak = that over the fp32 matmul peak
 measured in the same run (a 2048x2048 fp32 matmul loop with the same threads). Peak RSS is measured for
 each setting at the sizes of --rss-n (100 and 1,400 articles by default) to show that memory stays flat.
@@ -208,6 +209,8 @@ def matmul_params(model_dir: str) -> dict:
     model = QawlModel.from_pretrained(model_dir)
     enc = sum(m.weight.numel() for m in model.bert.modules() if isinstance(m, nn.Linear))
     heads = {name: getattr(model, name).weight.numel() for name in ("classifier", "role_head", "proclitic_head")}
+    # the convolution over the encoder output (config local_conv) multiplies width x hidden x hidden per token
+    heads["local_conv"] = model.local_conv[0].weight.numel() if model.local_conv is not None else 0
     cfg = model.config
     return {"total_params": model.num_parameters(), "encoder_matmul": enc, "heads": heads,
             "layers": cfg.num_hidden_layers, "hidden": cfg.hidden_size}
@@ -241,7 +244,7 @@ def workload(args: argparse.Namespace, params: dict) -> dict:
             # a sentence longer than the positions is run in stride chunks: counted as full-width ones
             sentences += [min(len(hf_tok(s.text)["input_ids"]), max_len) for s in split_sentences(text)]
     mp, h = params["encoder_matmul"], params["heads"]
-    qawl_n = mp + h["classifier"] + h["role_head"] + h["proclitic_head"]
+    qawl_n = mp + h["classifier"] + h["role_head"] + h["proclitic_head"] + h["local_conv"]
     flops = {"qawl": sequence_flops(windows, qawl_n, params["layers"], params["hidden"]),
              "naive": sequence_flops(sentences, mp + h["classifier"], params["layers"], params["hidden"])}
     flops["qawl-int8"] = flops["qawl"]
