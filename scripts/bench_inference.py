@@ -18,8 +18,7 @@ matmuls scale well over threads, the Python around them (tokenization, decoding,
 Columns: articles/s; tokens/s = article tokens (qawl's tokenizer, the same count for every setting) per
 second; model GFLOP/s = the matmul FLOPs of the sequences the setting actually runs (qawl's overlapping
 windows, or the baseline's sentences, with [CLS]/[SEP], no padding): 2 x matmul and convolution parameters
-per token plus
-4 x layers x hidden x sequence length per token for attention; % of peak = that over the fp32 matmul peak
+per token plus 4 x layers x hidden x sequence length per token for attention; % of peak = that over the fp32 matmul peak
 measured in the same run (a 2048x2048 fp32 matmul loop with the same threads). Peak RSS is measured for
 each setting at the sizes of --rss-n (100 and 1,400 articles by default) to show that memory stays flat.
 """
