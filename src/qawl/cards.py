@@ -205,7 +205,9 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "# qawl-small", "",
         "Named entities (PERS, ORG, LOC, MISC) and quote attribution (who said what: cue, speaker, content, medium)",
         "for Arabic news, in one forward pass of a small BERT encoder (`qawl-encoder-small`, "
-        f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']}) with three token heads and a",
+        f"{config['num_hidden_layers']} layers, hidden {config['hidden_size']})"
+        + (f", a width-{config['qawl_local_conv']} convolution over its output," if config.get("qawl_local_conv")
+           else "") + " with three token heads and a",
         "learned span-pair linker. Use it through qawl: `qawl extract --model models/qawl-small article.txt` or",
         "`Extractor.load('models/qawl-small')`.", "",
         "## Training", "",
@@ -219,7 +221,8 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "## How statements are produced", "",
         "The model's statements are combined with those of the rule-based reference (`qawl.baseline`,",
         "`qawl/fallback.py`): every rule statement is kept (its content precision is high) and takes the model's",
-        "speaker mention where it has none, if that mention stands in the cue's sentence; a model statement is",
+        "speaker mention where it has none, if that mention stands in the cue's sentence, outside the content and",
+        "not after a preposition; a model statement is",
         "added when no rule statement covers it and its confidence is at least "
         f"{config.get('qawl_link', {}).get('model_min_confidence', 0.6)} (chosen on dev),",
         "and `speaker_name` is resolved with the model's entities. `--no-rule-fallback` gives the model alone;",
