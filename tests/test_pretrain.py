@@ -46,12 +46,17 @@ def test_resume_after_interruption_gives_same_weights(setup):
     assert math.isfinite(full["heldout_loss_final"])
 
 
-def test_export_keeps_mlm_head_and_reloads(setup, tmp_path):
-    root, corpus, tok = setup
+def _full_run(root, corpus, tok) -> PretrainConfig:
+    """The masked-LM smoke run (trained once per module, by whichever test needs it first)."""
     cfg = _cfg(root, corpus, tok, "full")
     if not (root / "full" / "checkpoint").exists():
         pretrain(cfg)
-    out = export_encoder(cfg, tmp_path / "enc")
+    return cfg
+
+
+def test_export_keeps_mlm_head_and_reloads(setup, tmp_path):
+    root, corpus, tok = setup
+    out = export_encoder(_full_run(root, corpus, tok), tmp_path / "enc")
     from transformers import BertForMaskedLM
 
     mlm = BertForMaskedLM.from_pretrained(out)
@@ -108,10 +113,7 @@ def test_electra_resumes_exactly_and_exports_the_discriminator(setup, tmp_path):
 
 def test_electra_continues_from_an_encoder(setup, tmp_path):
     root, corpus, tok = setup
-    cfg = _cfg(root, corpus, tok, "full")
-    if not (root / "full" / "checkpoint").exists():
-        pretrain(cfg)
-    mlm_dir = export_encoder(cfg, tmp_path / "mlm")
+    mlm_dir = export_encoder(_full_run(root, corpus, tok), tmp_path / "mlm")
     from qawl.pretrain import build_pretrainer
 
     electra = build_pretrainer(_cfg(root, corpus, tok, "warm", objective="electra", init_encoder=mlm_dir),
