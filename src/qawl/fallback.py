@@ -55,9 +55,9 @@ class _Overlapping:
 
 def _speaks_here(text: str, speaker: Span, rule: Statement) -> bool:
     """A speaker mention can fill a rule statement's missing speaker when it stands in the sentence of the
-    statement's cue, outside its content and not after a preposition. A name from an earlier sentence or from inside the quotation is
-    what a speakerless "وأضاف" continues or quotes, not its speaker (on dev, with qawl-small, such fills were
-    wrong 47 times in 74 and 9 in 15, against 36 in 143 within the cue's sentence)."""
+    statement's cue, outside its content and not after a preposition. A name from an earlier sentence or from
+    inside the quotation is what a speakerless "وأضاف" continues or quotes, not its speaker (on dev, with
+    qawl-small, such fills were wrong 47 times in 74 and 9 in 15, against 36 in 143 within the cue's sentence)."""
     if speaker.start < rule.content.end and rule.content.start < speaker.end:
         return False
     anchor = rule.cue or rule.content
@@ -74,7 +74,8 @@ def _object_of_preposition(text: str, start: int) -> bool:
     if word in PREPOSITIONS or (start > 0 and not text[start - 1].isspace() and word in ("ب", "ل", "وب", "ول")):
         return True
     # "في تصريحات لصحيفة ميليت": the name of the medium addressed
-    form = words_of(word)[0].form if word and words_of(word) else ""
+    found = words_of(word)
+    form = found[0].form if found else ""
     return form[:1] in ("ل", "ب") and form[1:] in MEDIA_NOUNS
 
 
@@ -86,11 +87,11 @@ def _same_sentence(text: str, before: Statement, s: Statement) -> bool:
     return _sentence_start(text, s.cue.start) <= (before.cue or before.content).start
 
 
-def _sentence_subject(text: str, entities: list[Entity], cue: Span) -> Span | None:
+def _sentence_subject(text: str, names: list[Entity], starts: list[int], cue: Span) -> Span | None:
     """The speaker of "أدانت إيران الهجوم، قائلة إن ...", a participle whose sentence holds no statement before
-    it: the first name of the sentence, when one stands before the participle."""
-    start = _sentence_start(text, cue.start)
-    first = next((e for e in entities if start <= e.start and e.end <= cue.start and e.label in ("PERS", "ORG")), None)
+    it: the first name (PERS or ORG, `names` sorted by start) of the sentence, when one stands before it."""
+    i = bisect.bisect_left(starts, _sentence_start(text, cue.start))
+    first = names[i] if i < len(names) and names[i].end <= cue.start else None
     return None if first is None else Span(first.start, first.end, first.text)
 
 
@@ -112,10 +113,12 @@ def merge_rule_statements(text: str, entities: list[Entity], model: list[Stateme
             merged.append(m)
     merged.sort(key=lambda s: (s.content.start, -s.content.end))
     resolver = NameResolver(text, entities, anonymous_heads)
+    names = sorted((e for e in entities if e.label in ("PERS", "ORG")), key=lambda e: e.start)
+    starts = [e.start for e in names]
     out, previous = [], None
     for n, s in enumerate(merged):
         if s.speaker is None and is_participle(text, s.cue) and not (out and _same_sentence(text, out[-1], s)):
-            s = replace(s, speaker=_sentence_subject(text, entities, s.cue))
+            s = replace(s, speaker=_sentence_subject(text, names, starts, s.cue))
         name = resolver.name_for(s.speaker, previous)
         out.append(replace(s, id=f"S{n + 1}", speaker_name=name))
         previous = name

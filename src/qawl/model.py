@@ -1,6 +1,6 @@
 """QawlModel: one BERT encoder, three token heads and a span-pair linker.
 
-    input_ids (B, T) [+ word_vector_ids (B, T)] -> encoder -> hidden (B, T, H)
+    input_ids (B, T) [+ word_vector_ids (B, T)] -> encoder [-> + local convolution] -> hidden (B, T, H)
         classifier   -> ner_logits        (B, T, 9)        BIO over PERS/ORG/LOC/MISC
         role_head    -> role_logits       (B, T, 5, 3)     BIO layers: CUE SPEAKER CONTENT MEDIUM, nested CONTENT
         proclitic_head -> proclitic_logits (B, T, 3)       proclitic letters a span leaves out (0, 1, 2)
