@@ -25,7 +25,7 @@ def generator_config(discriminator: BertConfig, num_layers: int) -> BertConfig:
 
 
 class ElectraPretrainer(nn.Module):
-    """forward(masked input ids, labels) -> loss; `last` holds the step's parts for logging."""
+    """forward(masked input ids, labels) -> loss; `last` holds the step's parts (tensors) for logging."""
 
     def __init__(self, discriminator: BertModel, generator_layers: int = 1, disc_weight: float = 50.0):
         super().__init__()
@@ -37,7 +37,7 @@ class ElectraPretrainer(nn.Module):
         h = discriminator.config.hidden_size
         self.head = nn.Sequential(nn.Linear(h, h), nn.GELU(), nn.Linear(h, 1))
         self.disc_weight = disc_weight  # the paper's 50: the detection loss per token is much smaller
-        self.last: dict[str, float] = {}
+        self.last: dict[str, torch.Tensor] = {}  # detached: read (a device sync) only when logged
 
     def forward(self, input_ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         masked = labels != -100
@@ -54,10 +54,9 @@ class ElectraPretrainer(nn.Module):
         disc_loss = F.binary_cross_entropy_with_logits(disc_logits, replaced)
         with torch.no_grad():
             predicted = disc_logits > 0
-            true_pos = float((predicted & (replaced > 0)).sum())
-            self.last = {"gen_loss": gen_loss.item(), "disc_loss": disc_loss.item(),
-                         "replaced": float(replaced.sum()), "predicted": float(predicted.sum()),
-                         "true_positives": true_pos}
+            self.last = {"gen_loss": gen_loss.detach(), "disc_loss": disc_loss.detach(),
+                         "replaced": replaced.sum(), "predicted": predicted.sum().float(),
+                         "true_positives": (predicted & (replaced > 0)).sum().float()}
         return gen_loss + self.disc_weight * disc_loss
 
 

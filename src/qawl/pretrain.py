@@ -174,7 +174,7 @@ def evaluate(model, batches: list[tuple[torch.Tensor, torch.Tensor]], device, se
             total += float(model(ids.to(device), labels.to(device))) * n
             count += n
             for k, v in getattr(inner, "last", {}).items():
-                parts[k] = parts.get(k, 0.0) + (v * n if k.endswith("_loss") else v)
+                parts[k] = parts.get(k, 0.0) + float(v) * (n if k.endswith("_loss") else 1)
     model.train(was_training)
     record = {"heldout_loss": total / max(count, 1)}
     if parts:
@@ -295,7 +295,7 @@ def pretrain(cfg: PretrainConfig) -> dict:
         if state["step"] % cfg.log_every == 0:
             tps = (state["tokens"] - tokens0) / (time.time() - t0)
             bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tps:.0f}")
-            parts = {k: v for k, v in getattr(accelerator.unwrap_model(model), "last", {}).items()
+            parts = {k: float(v) for k, v in getattr(accelerator.unwrap_model(model), "last", {}).items()
                      if k.endswith("_loss")}
             log({"step": state["step"], "loss": loss.item(), **parts, "lr": scheduler.get_last_lr()[0],
                  "tokens": state["tokens"], "tokens_per_s": tps})
