@@ -40,8 +40,9 @@ class WordVectorConfig:
     min_count: int = 3
     window: int = 5
     epochs: int = 5
-    min_n: int = 2  # character n-gram lengths
+    min_n: int = 2  # character n-gram lengths; max_n: 0 trains plain word2vec (no n-grams)
     max_n: int = 5
+    skipgram: bool = False  # skip-gram instead of CBOW
     threads: int = 2
     heldout_percent: float = 1.0
     seed: int = 13
@@ -61,7 +62,7 @@ def write_corpus(cfg: WordVectorConfig, norm: NormalizerConfig, path: Path) -> i
 
 
 def main(argv: list[str] | None = None) -> None:
-    from gensim.models import FastText
+    from gensim.models import FastText, Word2Vec
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--config", required=True)
@@ -76,8 +77,12 @@ def main(argv: list[str] | None = None) -> None:
         n_words = write_corpus(cfg, norm, corpus_file)
         t1 = time.time()
         print(f"corpus: {n_words:,} words in {t1 - t0:.0f} s", flush=True)
-        model = FastText(vector_size=cfg.dim, window=cfg.window, min_count=cfg.min_count, min_n=cfg.min_n,
-                         max_n=cfg.max_n, workers=cfg.threads, seed=cfg.seed)
+        common = dict(vector_size=cfg.dim, window=cfg.window, min_count=cfg.min_count, sg=int(cfg.skipgram),
+                      workers=cfg.threads, seed=cfg.seed)
+        if cfg.max_n:
+            model = FastText(min_n=cfg.min_n, max_n=cfg.max_n, **common)
+        else:
+            model = Word2Vec(**common)
         model.build_vocab(corpus_file=str(corpus_file))
         model.train(corpus_file=str(corpus_file), epochs=cfg.epochs, total_words=model.corpus_total_words,
                     total_examples=model.corpus_count)
@@ -93,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         "token_coverage_of_exported": round(covered / total, 4),
         "train_seconds": round(t2 - t1),
         "neighbours": {w: [n for n, _ in kv.most_similar(w, topn=5)]
-                       for w in ("القاهرة", "محمد", "الأمم", "قال") if w in kv.key_to_index},
+                       for w in ("القاهرة", "محمد", "عرفات", "الأمم", "قال") if w in kv.key_to_index},
     }
     WordVectors.from_vectors(words, kv[words], source=asdict(cfg) | {"normalizer": asdict(norm), "report": report}).save(cfg.output_dir)
     save_config(cfg, Path(cfg.output_dir) / "wordvec_config.yaml")
