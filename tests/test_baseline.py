@@ -288,3 +288,17 @@ def test_what_a_mention_after_a_cue_is_not():
     assert sources.speaker.text == "مصادر" and call.speaker is None
     assert denied.cue.text == "أكدت" and denied.speaker is None
     assert haley.cue.text == "أضافت" and haley.speaker.text == "هيلي"
+
+
+def test_hashtag_names_and_whom_it_was_said_to():
+    """Some outlets tag names ("أعلنت #الصين أن", "جو #بايدن"); "قال عنه الناقد" and "قالت لها الوزيرة" put
+    to or of whom it was said between the cue and its speaker; "قال له إن" has no speaker after the cue."""
+    tagged = only("أعلنت #الصين، الأربعاء، أن الزعيم زار بكين.")
+    assert tagged.speaker.text == "الصين"
+    assert only("وقال السيناتور جو #بايدن إن التعليق مؤسف.").speaker.text == "السيناتور جو #بايدن"
+    of_him = only("وقال عنه الناقد سامر العلي إنه أفضل كتاب العام.")
+    assert (of_him.cue.text, of_him.speaker.text, of_him.content.text) == ("قال", "الناقد سامر العلي",
+                                                                          "إنه أفضل كتاب العام")
+    assert only("وقالت لها الوزيرة ليلى منصور إن الخطة جاهزة.").speaker.text == "الوزيرة ليلى منصور"
+    to_him = only("قال له إن الطريق مغلق.")
+    assert to_him.speaker is None and to_him.content.text == "إن الطريق مغلق"

@@ -54,6 +54,8 @@ SPEAKER_STOPS = forms("في خلال عبر امام لدى على الى عن �
                        "ل لبي لراديو للصحفيين للصحافيين للصحافه للاعلام") | {"ل" + noun for noun in MEDIA_NOUNS}
 # after a request verb, its object ("دعا جميع الأطراف"); not كل: "دعا كل من X و Y" is "both X and Y called"
 ADDRESSED = forms("جميع كافه")
+# "قال له الرئيس"، "قال عنه الذهبي": to or of whom it was said, between a cue and its speaker
+PRONOUN_OBJECTS = forms("له لها لهم لهما عنه عنها عنهم")
 RELAYED = forms("نقلته نقلتها نشرته نشرتها ذكرته ذكرتها اوردته اوردتها بثته بثتها")  # "... carried it"
 MEDIA = MEDIA_NOUNS | forms("الوكاله الصحيفه القناه الموقع")
 # A subject before its cue (SVO): "وكانت الشرطة (قد) أشارت ..." and "لكن كوهين قال ..." / "بيد أن السفارة قالت".
@@ -117,9 +119,10 @@ def _ends_speaker(form: str, first: bool) -> bool:
 
 
 def _joins(text: str, a: Word, b: Word) -> bool:
-    """Two words of one mention: only space between them, or the period of a one-letter title (د. فلان)."""
+    """Two words of one mention: only space between them, a hashtag mark (أعلنت #الصين، جو #بايدن: some
+    outlets tag names so) or the period of a one-letter title (د. فلان)."""
     gap = text[a.end:b.start].strip()
-    return not gap or (gap == "." and len(a.form) == 1)
+    return not gap or gap == "#" or (gap == "." and len(a.form) == 1)
 
 
 def _closing(text: str, open_at: int, limit: int) -> int | None:
@@ -320,16 +323,19 @@ class RuleBasedExtractor:
 
     def _verb(self, text: str, sent: Span, ws: list[Word], i: int, cls: tuple[str, int], para_end: int) -> Hit:
         cue = Span.of(text, ws[i].start + cls[1], ws[i].end)
-        j = i + 1
+        first = i + 1
+        if cls[0] != "participle" and first + 1 < len(ws) and ws[first].form in PRONOUN_OBJECTS:
+            first += 1
+        j = first
         if cls[0] != "participle":
             # Speaker: words after the cue until punctuation, a complementizer or a stop word.
             while (j < len(ws) and j - i <= MAX_SPEAKER_WORDS and ws[j].form not in COMPLEMENTIZERS
-                   and not _ends_speaker(ws[j].form, j == i + 1) and _joins(text, ws[j - 1], ws[j])
+                   and not _ends_speaker(ws[j].form, j == first) and _joins(text, ws[j - 1], ws[j])
                    and not (cls[0] == "request" and ws[j].form[:1] == "ب" and ws[j].form not in NAME_LINKS)):
                 j += 1  # (a request's بـ starts what was asked for: "وتعهد الرئيس بمواصلة ...")
-        speaker = Span.of(text, ws[i + 1].start, ws[j - 1].end) if j > i + 1 else None
+        speaker = Span.of(text, ws[first].start, ws[j - 1].end) if j > first else None
         if cls[0] == "request" and speaker is not None and (
-                ws[i + 1].form in ADDRESSED or (ws[i + 1].form == "كل" and i + 2 < len(ws) and ws[i + 2].form != "من")):
+                ws[first].form in ADDRESSED or (ws[first].form == "كل" and first + 1 < len(ws) and ws[first + 1].form != "من")):
             speaker = None  # "ودعا جميع الأطراف إلى ...": whom the request addresses, not who made it
         if cls[0] == "say" and speaker is not None and ws[i + 1].form in STATED:
             return self._content_to_end(text, sent, ws, i + 1, cue, None, para_end)
