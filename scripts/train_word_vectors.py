@@ -1,15 +1,16 @@
-"""Train fastText word vectors on the raw news text and export a fixed table for qawl's word features.
+"""Train static word vectors on the raw news text and export a fixed table for qawl's word features.
 
     python scripts/train_word_vectors.py --config configs/wordvec.yaml
 
 Why: the small encoder saw only ~7M tokens of masked-LM pretraining; static vectors trained on all ~17M raw
-words in minutes carry what a word *is* (person name, place, organisation) into fine-tuning. fastText builds
-each vector from the word and its character n-grams, so rare names still get useful vectors.
+words in minutes carry what a word *is* (person name, place, organisation) into fine-tuning. The default is
+word2vec skip-gram (`max_n: 0`, `skipgram: true`): its neighbours are words used alike. fastText (`max_n` > 0)
+adds character n-grams, which with CBOW made spelling dominate the neighbours and helped NER less (README).
 
 Words are exactly what qawl's encoder sees as words: the text is normalized with the tokenizer directory's
 normalizer settings and split by the tokenizer's pre-tokenizer (whitespace and punctuation). Held-out raw
 documents (the pretraining split) are left out. The export is the `vocab_size` most frequent words, row 0
-reserved for unknown words (zeros), as float16 in `vectors.safetensors` + `vocab.txt` + `config.json`;
+reserved for unknown words (zeros), as int8 with a scale per row in `vectors.safetensors` + `vocab.txt` + `config.json`;
 see qawl/wordvec.py. Needs `pip install -e ".[wordvec]"` (gensim; a training-time dependency only).
 """
 

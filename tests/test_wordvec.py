@@ -84,7 +84,7 @@ def test_table_not_matching_the_config_is_refused(tmp_path):
         QawlModel.from_pretrained(model_dir)
 
 
-@pytest.mark.parametrize("ngrams", [True, False], ids=["fasttext-cbow", "word2vec-skipgram"])
+@pytest.mark.parametrize("ngrams", [False, True], ids=["word2vec-skipgram", "fasttext-cbow"])
 def test_train_word_vectors_script_exports_a_table(tmp_path, ngrams):
     """scripts/train_word_vectors.py: fastText (character n-grams) or plain word2vec skip-gram (max_n=0),
     exported as the int8 table the model reads, words normalized as the tokenizer normalizes them."""
@@ -96,11 +96,14 @@ def test_train_word_vectors_script_exports_a_table(tmp_path, ngrams):
     main = runpy.run_path(str(REPO / "scripts" / "train_word_vectors.py"))["main"]
     tok_dir = build_tokenizer(tmp_path / "tok")
     corpus = write_raw_corpus(tmp_path / "raw.txt.gz")
-    options = [] if ngrams else ["max_n=0", "skipgram=true"]
+    options = ["max_n=5", "skipgram=false"] if ngrams else []  # configs/wordvec.yaml: word2vec skip-gram
     main(["--config", str(REPO / "configs" / "wordvec.yaml"), f"corpus={corpus}", f"tokenizer={tok_dir}",
                  f"output_dir={tmp_path / 'wv'}", "dim=8", "min_count=1", "epochs=1", "threads=1", *options])
     vectors = WordVectors.load(tmp_path / "wv")
     assert vectors.dim == 8 and vectors.codes.dtype == torch.int8
     assert vectors.source["skipgram"] is (not ngrams) and vectors.source["max_n"] == (5 if ngrams else 0)
+    from qawl.cards import vector_kind  # what the model card says about them
+
+    assert vector_kind(vectors.source) == ("fastText CBOW (2-5 character n-grams)" if ngrams else "word2vec skip-gram")
     word = normalize_fast("الحداد", NormalizerConfig.load(tok_dir))
     assert vectors.ids([word])[0] > 0 and torch.count_nonzero(vectors.vectors[vectors.ids([word])[0]]) > 0

@@ -175,6 +175,15 @@ def statement_rows(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def vector_kind(source: dict[str, Any]) -> str:
+    """How a word-vector table was trained, from its config.json "source" (scripts/train_word_vectors.py;
+    tables from before the `skipgram` option were fastText CBOW, gensim's default)."""
+    if source.get("max_n", 5) == 0:
+        return "word2vec " + ("skip-gram" if source.get("skipgram") else "CBOW")
+    grams = f"{source.get('min_n', 2)}-{source.get('max_n', 5)}"
+    return f"fastText {'skip-gram' if source.get('skipgram') else 'CBOW'} ({grams} character n-grams)"
+
+
 def _word_feature_lines(model_dir: Path, config: dict[str, Any]) -> list[str]:
     wv = config.get("qawl_word_vectors")
     if not wv:
@@ -183,7 +192,8 @@ def _word_feature_lines(model_dir: Path, config: dict[str, Any]) -> list[str]:
     report = meta.get("source", {}).get("report", {})
     coverage = report.get("token_coverage_of_exported")
     return [
-        f"- Word features: {wv['size']:,} static fastText vectors of dimension {wv['dim']} (`wordvec/`, int8),",
+        f"- Word features: {wv['size']:,} static {vector_kind(meta.get('source', {}))} vectors of dimension "
+        f"{wv['dim']} (`wordvec/`, int8),",
         f"  trained on the raw text below ({report.get('corpus_words', 0):,} words; the table covers "
         + (f"{coverage:.1%} of word tokens" if coverage else "the most frequent words")
         + "), `scripts/train_word_vectors.py --config configs/wordvec.yaml`;",

@@ -1,4 +1,4 @@
-"""A fixed table of static word vectors (fastText, scripts/train_word_vectors.py), looked up per word.
+"""A fixed table of static word vectors (word2vec or fastText, scripts/train_word_vectors.py), looked up per word.
 
 Directory layout (also copied into a model directory that uses them, under `wordvec/`):
     vocab.txt              one normalized word a line; line i is row i + 1
