@@ -162,3 +162,21 @@ def test_score_slice_scores_rules_and_model_on_a_slice(tiny_model_dir, tmp_path,
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("documents 1..2 (2)")
     assert out[1].startswith("rules alone: content F1") and "speaker accuracy" in out[2]
+
+
+def test_a_model_statement_whose_cue_is_in_another_paragraph_is_not_added():
+    """No annotated statement has a paragraph break between its cue and content (1 in 12,855): the object of
+    an opening sentence linked to the next paragraph's «وقال» is a misreading, not a statement."""
+    text = "افتتحت الحكومة محطة الطاقة الجديدة.\n\nوقال الوزير سامي الحداد إن المشروع خطوة أساسية."
+
+    def at(needle):
+        i = text.index(needle)
+        return Span(i, i + len(needle), needle)
+
+    rule = Statement("R1", at("إن المشروع خطوة أساسية"), at("قال"), at("الوزير سامي الحداد"), None, None, "indirect")
+    misread = Statement("S1", at("محطة الطاقة الجديدة"), at("قال"), at("الوزير سامي الحداد"), None, None,
+                        "indirect", 0.66)
+    same_paragraph = Statement("S2", at("محطة الطاقة الجديدة"), None, at("الحكومة"), None, None, "indirect", 0.66)
+    assert [s.content.text for s in merge_rule_statements(text, [], [misread], [rule])] == ["إن المشروع خطوة أساسية"]
+    out = merge_rule_statements(text, [], [same_paragraph], [rule])
+    assert [s.content.text for s in out] == ["محطة الطاقة الجديدة", "إن المشروع خطوة أساسية"]
