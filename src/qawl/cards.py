@@ -233,8 +233,8 @@ def finetuned_card(model_dir: Path, reports: dict[str, dict[str, Any]], commands
         "`qawl/fallback.py`): every rule statement is kept (its content precision is high) and takes the model's",
         "speaker mention where it has none, if that mention stands in the cue's sentence, outside the content and",
         "not after a preposition; a model statement is",
-        "added when no rule statement covers it and its confidence is at least "
-        f"{config.get('qawl_link', {}).get('model_min_confidence', 0.6)} (chosen on dev),",
+        "added when no rule statement covers it, its cue stands in its content's paragraph and its confidence",
+        f"is at least {config.get('qawl_link', {}).get('model_min_confidence', 0.6)} (chosen on dev),",
         "and `speaker_name` is resolved with the model's entities. `--no-rule-fallback` gives the model alone;",
         "both are scored below.",
         "",
