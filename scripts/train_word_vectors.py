@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         n_words = write_corpus(cfg, norm, corpus_file)
         t1 = time.time()
         print(f"corpus: {n_words:,} words in {t1 - t0:.0f} s", flush=True)
-        common = dict(vector_size=cfg.dim, window=cfg.window, min_count=cfg.min_count, sg=int(cfg.skipgram),
-                      workers=cfg.threads, seed=cfg.seed)
+        common = {"vector_size": cfg.dim, "window": cfg.window, "min_count": cfg.min_count,
+                  "sg": int(cfg.skipgram), "workers": cfg.threads, "seed": cfg.seed}
         if cfg.max_n:
             model = FastText(min_n=cfg.min_n, max_n=cfg.max_n, **common)
         else:

@@ -5,10 +5,11 @@ import json
 import shutil
 import sys
 
+from tiny import REPO, annotated_article
+
 from qawl.cards import finetuned_card
 from qawl.cli.main import main as qawl_main
 from qawl.corpus import write_jsonl
-from tiny import REPO, annotated_article
 
 
 def test_card_from_reports_and_ablations(tiny_model_dir, tmp_path, monkeypatch):

@@ -5,7 +5,9 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 import torch
+from tiny import SENTENCES, annotated_article, build_tiny_model, build_tokenizer
 
+from qawl.cards import vector_kind
 from qawl.encode import encode_text
 from qawl.errors import ModelError
 from qawl.model import WORDVEC_DIR, QawlModel
@@ -13,7 +15,6 @@ from qawl.normalize import NormalizerConfig, normalize_fast
 from qawl.pipeline import Extractor
 from qawl.tokenizer import load_tokenizer
 from qawl.wordvec import WordVectors
-from tiny import SENTENCES, annotated_article, build_tiny_model, build_tokenizer
 
 
 def tiny_vectors(dim: int = 8) -> WordVectors:
@@ -98,12 +99,10 @@ def test_train_word_vectors_script_exports_a_table(tmp_path, ngrams):
     corpus = write_raw_corpus(tmp_path / "raw.txt.gz")
     options = ["max_n=5", "skipgram=false"] if ngrams else []  # configs/wordvec.yaml: word2vec skip-gram
     main(["--config", str(REPO / "configs" / "wordvec.yaml"), f"corpus={corpus}", f"tokenizer={tok_dir}",
-                 f"output_dir={tmp_path / 'wv'}", "dim=8", "min_count=1", "epochs=1", "threads=1", *options])
+          f"output_dir={tmp_path / 'wv'}", "dim=8", "min_count=1", "epochs=1", "threads=1", *options])
     vectors = WordVectors.load(tmp_path / "wv")
     assert vectors.dim == 8 and vectors.codes.dtype == torch.int8
     assert vectors.source["skipgram"] is (not ngrams) and vectors.source["max_n"] == (5 if ngrams else 0)
-    from qawl.cards import vector_kind  # what the model card says about them
-
     assert vector_kind(vectors.source) == ("fastText CBOW (2-5 character n-grams)" if ngrams else "word2vec skip-gram")
     word = normalize_fast("الحداد", NormalizerConfig.load(tok_dir))
     assert vectors.ids([word])[0] > 0 and torch.count_nonzero(vectors.vectors[vectors.ids([word])[0]]) > 0

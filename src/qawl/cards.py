@@ -192,8 +192,8 @@ def _word_feature_lines(model_dir: Path, config: dict[str, Any]) -> list[str]:
     report = meta.get("source", {}).get("report", {})
     coverage = report.get("token_coverage_of_exported")
     return [
-        f"- Word features: {wv['size']:,} static {vector_kind(meta.get('source', {}))} vectors of dimension "
-        f"{wv['dim']} (`wordvec/`, int8),",
+        (f"- Word features: {wv['size']:,} static {vector_kind(meta.get('source', {}))} vectors of dimension "
+         f"{wv['dim']} (`wordvec/`, int8),"),
         f"  trained on the raw text below ({report.get('corpus_words', 0):,} words; the table covers "
         + (f"{coverage:.1%} of word tokens" if coverage else "the most frequent words")
         + "), `scripts/train_word_vectors.py --config configs/wordvec.yaml`;",

@@ -55,6 +55,11 @@ class _Overlapping:
         return out
 
 
+def _between(text: str, a: Span, b: Span) -> str:
+    """The text between two spans that do not overlap, in either order."""
+    return text[a.end:b.start] if a.end <= b.start else text[b.end:a.start]
+
+
 def _speaks_here(text: str, speaker: Span, rule: Statement) -> bool:
     """A speaker mention can fill a rule statement's missing speaker when it stands in the sentence of the
     statement's cue, outside its content and not after a preposition. A name from an earlier sentence or from
@@ -62,9 +67,7 @@ def _speaks_here(text: str, speaker: Span, rule: Statement) -> bool:
     qawl-small, such fills were wrong 47 times in 74 and 9 in 15, against 36 in 143 within the cue's sentence)."""
     if speaker.start < rule.content.end and rule.content.start < speaker.end:
         return False
-    anchor = rule.cue or rule.content
-    lo, hi = (speaker.end, anchor.start) if speaker.end <= anchor.start else (anchor.end, speaker.start)
-    if any(ch in TERMINATORS or ch == "\n" for ch in text[lo:hi]):  # qawl.sentences' ends
+    if any(ch in TERMINATORS or ch == "\n" for ch in _between(text, speaker, rule.cue or rule.content)):  # qawl.sentences' ends
         return False
     return not _object_of_preposition(text, speaker.start)
 
@@ -101,10 +104,7 @@ def _cue_in_other_paragraph(text: str, s: Statement) -> bool:
     """A paragraph break between a statement's cue and its content: 1 in 12,855 annotated statements (train and
     dev), so a model statement linked so is a misreading (an opening sentence's object taken for what the
     next paragraph's «وقال» said)."""
-    if s.cue is None:
-        return False
-    lo, hi = (s.cue.end, s.content.start) if s.cue.end <= s.content.start else (s.content.end, s.cue.start)
-    return "\n" in text[lo:hi]
+    return s.cue is not None and "\n" in _between(text, s.cue, s.content)
 
 
 def merge_rule_statements(text: str, entities: list[Entity], model: list[Statement], rules: list[Statement],
