@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rss-n", default="100,1400", help="article counts for the peak-RSS runs ('' to skip)")
     p.add_argument("--settings", default=",".join(SETTINGS), help=f"comma-separated subset of {SETTINGS}")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="qawl rows: the model's arithmetic (auto: bf16 on a GPU, fp32 on CPU)")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--batch-size", type=int, default=32, help="qawl: articles per pipe chunk")
     p.add_argument("--tokens-per-batch", type=int, default=None, help="qawl: tokens per model batch "
@@ -100,7 +102,8 @@ def run_setting(args: argparse.Namespace) -> dict:
         from qawl.cli.extract import load_extractor
         from qawl.document import Document
 
-        ex = load_extractor(args.model, args.device, args.child == "qawl-int8", False)
+        ex = load_extractor(args.model, args.device, args.child == "qawl-int8", False,
+                            precision="auto" if args.child == "qawl-int8" else args.precision)
         ex.tokens_per_batch = args.tokens_per_batch or ex.tokens_per_batch
         ex.release_memory = not args.keep_freed_memory
 
@@ -285,7 +288,7 @@ def run_child(args: argparse.Namespace, setting: str, n: int, procs: int = 1, th
     peak RSS is their sum, since they are resident at the same time."""
     threads = threads or args.threads
     cmd = [sys.executable, __file__, "--child", setting, "--model", args.model, "--data", args.data, "--n", str(n),
-           "--device", args.device, "--batch-size", str(args.batch_size)]
+           "--device", args.device, "--precision", args.precision, "--batch-size", str(args.batch_size)]
     if threads:
         cmd += ["--threads", str(max(1, threads // procs))]
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")
@@ -337,7 +340,7 @@ def report(res: dict) -> str:
     out = [f"## qawl inference benchmark: {res['model']}", "",
            f"- {res['n']} articles, {w['tokens']:,} tokens (qawl tokenizer); qawl runs {w['windows']} windows, "
            f"the baseline {w['sentences']} sentences",
-           f"- device {res['device']} ({res['cpu']}), {res['threads']} torch thread(s) per setting "
+           f"- device {res['device']} ({res['cpu']}), precision {res.get('precision', 'auto')}, {res['threads']} torch thread(s) per setting "
            f"(shared out among the processes of an 'xN procs' row), torch {res['torch']}",
            f"- model: {res['params']['total_params']:,} parameters, {res['params']['encoder_matmul']:,} in encoder "
            f"matmuls; {res['flops_per_token']['qawl'] / 1e6:.2f} MFLOP per article token (qawl, with window "
@@ -396,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     rss_n = [int(x) for x in args.rss_n.split(",") if x.strip()]
     params = matmul_params(args.model)
     work = workload(args, params)
-    res = {"model": str(args.model), "n": args.n, "device": args.device, "threads": threads, "cpu": cpu_name(),
+    res = {"model": str(args.model), "n": args.n, "device": args.device, "precision": args.precision, "threads": threads, "cpu": cpu_name(),
            "torch": torch.__version__, "params": params, "workload": work, "rss_n": rss_n,
            "baseline_check": check_baseline_loads(args.model),
            "peak_gflops": measure_peak(args.device, args.peak_seconds), "settings": {}, "rss_chars": {},

@@ -176,12 +176,25 @@ def test_device_flag_and_quantize(run, articles):
     if not torch.cuda.is_available():
         assert run("--device", "cuda", articles)[0] == 2  # a clear usage error, not a CUDA traceback
     assert run("--device", "cuda", "--quantize", articles)[0] == 2  # int8 is CPU only
+    assert run("--quantize", "--precision", "fp16", articles)[0] == 2  # int8 weights keep fp32 activations
     code, out, _ = run("--device", "cpu", articles)
     code_q, out_q, _ = run("--quantize", articles)
     assert code == code_q == 0
     plain, quantized = records(out), records(out_q)
     assert [r["id"] for r in quantized] == [r["id"] for r in plain]
     for r in quantized:
+        Document.from_dict(r).check()
+
+
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["auto", "fp32", "fp16"])
+def test_extract_on_cuda(run, articles, precision):
+    code, out, _ = run("--device", "cuda", "--precision", precision, articles)
+    code_cpu, out_cpu, _ = run("--device", "cpu", articles)
+    assert code == code_cpu == 0
+    on_gpu, on_cpu = records(out), records(out_cpu)
+    assert [r["id"] for r in on_gpu] == [r["id"] for r in on_cpu]
+    for r in on_gpu:
         Document.from_dict(r).check()
 
 

@@ -113,3 +113,51 @@ def test_release_free_memory_reports_whether_the_c_library_can():
     from qawl.memory import release_free_memory
 
     assert release_free_memory() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+
+
+def test_precision_choices(tiny_model_dir):
+    from qawl.errors import ModelError
+
+    assert Extractor.load(tiny_model_dir, device="cpu").autocast_dtype is None  # auto on CPU: fp32
+    assert Extractor.load(tiny_model_dir, device="cpu", precision="fp32").autocast_dtype is None
+    bf16 = Extractor.load(tiny_model_dir, device="cpu", precision="bf16")
+    assert bf16.autocast_dtype is torch.bfloat16
+    for d in bf16.pipe(TEXTS):
+        d.check()
+    with pytest.raises(ModelError, match="precision"):
+        Extractor.load(tiny_model_dir, device="cpu", precision="fp8")
+    with pytest.raises(ModelError, match="int8"):
+        Extractor.load(tiny_model_dir, device="cpu", quantize=True, precision="bf16")
+
+
+def head_agreement(a: Extractor, b: Extractor, text: str) -> dict[str, float]:
+    """Share of tokens where the NER and role heads of two extractors pick the same tag."""
+    ids = torch.tensor([a.tokenizer(text)["input_ids"][:32]])
+    mask = torch.ones_like(ids)
+    out = {}
+    with torch.inference_mode():
+        with torch.autocast(a.device.type, dtype=a.autocast_dtype or torch.float32, enabled=bool(a.autocast_dtype)):
+            ra = a.model(ids.to(a.device), mask.to(a.device))
+        with torch.autocast(b.device.type, dtype=b.autocast_dtype or torch.float32, enabled=bool(b.autocast_dtype)):
+            rb = b.model(ids.to(b.device), mask.to(b.device))
+    for name in ("ner_logits", "role_logits"):
+        out[name] = (ra[name].argmax(-1).cpu() == rb[name].argmax(-1).cpu()).float().mean().item()
+    return out
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_cuda_agrees_with_cpu(extractor, tiny_model_dir, precision):
+    gpu = Extractor.load(tiny_model_dir, device="cuda", precision=precision)
+    assert gpu.device.type == "cuda" and next(gpu.model.parameters()).is_cuda
+    floor = 0.99 if precision == "fp32" else 0.9
+    for text in TEXTS[:4]:
+        for name, agree in head_agreement(extractor, gpu, text).items():
+            assert agree >= floor, (precision, name, agree)
+    docs = list(gpu.pipe(TEXTS, batch_size=3))
+    assert [d.text for d in docs] == TEXTS
+    for d in docs:
+        d.check()
+    if precision == "fp32":  # same arithmetic up to kernel order: the same entities
+        spans = lambda ds: [[(e.start, e.end, e.label) for e in d.entities] for d in ds]  # noqa: E731
+        assert spans(docs) == spans(extractor.pipe(TEXTS, batch_size=3))

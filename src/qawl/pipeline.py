@@ -37,6 +37,8 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "qawl-small"
 # Memory grows linearly with a document (offset maps, tokens, window outputs: ~0.5 KB a character with the
 # tiny test model); above this a document is refused up front instead of risking the machine.
 DEFAULT_MAX_CHARS = 5_000_000
+# autocast dtypes; "auto" = bf16 on a GPU that has it, else fp16; fp32 on CPU (bf16 matmul is slow on most CPUs)
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,14 @@ def default_model_path() -> Path:
     if env:
         return Path(env)
     return DEFAULT_MODEL
+
+
+def _autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision != "auto":
+        return PRECISIONS[precision]
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16  # fp16 on pre-Ampere GPUs
 
 
 @dataclass
@@ -82,8 +92,10 @@ class Extractor:
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "auto", quantize: bool = False,
              allow_pickle: bool = False, max_chars: int = DEFAULT_MAX_CHARS,
-             rule_fallback: bool | None = None) -> "Extractor":
-        """`rule_fallback` overrides the model's own setting (None keeps it); see fallback.py."""
+             rule_fallback: bool | None = None, precision: str = "auto") -> "Extractor":
+        """`rule_fallback` overrides the model's own setting (None keeps it); see fallback.py.
+        `precision`: "auto", "fp32", "bf16" or "fp16" (autocast of the model's forward pass; decoding
+        and linking stay fp32)."""
         path = Path(path) if path is not None else default_model_path()
         if not path.is_dir():
             raise ModelError(f"{path}: model directory not found (set QAWL_MODEL or pass a path)")
@@ -97,14 +109,18 @@ class Extractor:
         window = WindowSettings(**cfg.get("qawl_window", {}))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        if precision != "auto" and precision not in PRECISIONS:
+            raise ModelError(f"precision must be auto, fp32, bf16 or fp16, not {precision!r}")
         if quantize:
             if device != "cpu":
                 raise ModelError("--quantize is int8 dynamic quantization for CPU; on GPU bf16 is used instead")
+            if precision not in ("auto", "fp32"):
+                raise ModelError(f"--quantize runs int8 weights with fp32 activations; it cannot be combined "
+                                 f"with {precision}")
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         ex = cls(model, tokenizer, NormalizerConfig.load(path), link, window, device, name=str(path),
                  max_chars=max_chars)
-        if ex.device.type == "cuda":
-            ex.autocast_dtype = torch.bfloat16
+        ex.autocast_dtype = _autocast_dtype(precision, ex.device)
         return ex
 
     # ---- public API ------------------------------------------------------------------------------

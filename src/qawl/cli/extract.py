@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout); written atomically")
     p.add_argument("--format", choices=FORMATS, help="output format (default: from OUT's extension, else jsonl)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="auto = cuda when available (bf16 autocast), else cpu")
+                   help="auto = cuda when available, else cpu")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto",
+                   help="the model's arithmetic: auto = bf16 autocast on a GPU that has it (else fp16), fp32 on CPU")
     p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
                    help="articles read and predicted together (default 32)")
     p.add_argument("--min-confidence", type=float, metavar="X",
@@ -246,6 +248,8 @@ def _check(args: argparse.Namespace, fmt: str, distributed: bool) -> None:
         raise UsageError("stdin ('-') cannot be shared between processes; give files under torchrun")
     if args.quantize and args.device == "cuda":
         raise UsageError("--quantize is int8 dynamic quantization for CPU; on GPU bf16 autocast is used instead")
+    if args.quantize and args.precision not in ("auto", "fp32"):
+        raise UsageError(f"--quantize keeps fp32 activations; it cannot be combined with --precision {args.precision}")
 
 
 def _device(choice: str, quantize: bool, local_rank: int) -> str:
@@ -261,7 +265,8 @@ def _device(choice: str, quantize: bool, local_rank: int) -> str:
 
 
 def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle: bool,
-                   max_chars: int | None = None, rule_fallback: bool | None = None) -> "Extractor":
+                   max_chars: int | None = None, rule_fallback: bool | None = None,
+                   precision: str = "auto") -> "Extractor":
     from qawl.pipeline import DEFAULT_MAX_CHARS, Extractor
 
     with warnings.catch_warnings():
@@ -269,7 +274,8 @@ def load_extractor(model: str | None, device: str, quantize: bool, allow_pickle:
         warnings.filterwarnings("ignore", message=r".*quantize.*deprecated", category=UserWarning)
         warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
         return Extractor.load(model, device=device, quantize=quantize, allow_pickle=allow_pickle,
-                              max_chars=max_chars or DEFAULT_MAX_CHARS, rule_fallback=rule_fallback)
+                              max_chars=max_chars or DEFAULT_MAX_CHARS, rule_fallback=rule_fallback,
+                              precision=precision)
 
 
 def extract_command(args: argparse.Namespace) -> int:
@@ -296,7 +302,7 @@ def _extract(args: argparse.Namespace) -> int:
     _check(args, fmt, info.distributed)
     token = run_token(info)  # before the model loads: the only collective step
     extractor = load_extractor(args.model, _device(args.device, args.quantize, info.local_rank), args.quantize,
-                               args.allow_pickle, args.max_chars, args.rule_fallback)
+                               args.allow_pickle, args.max_chars, args.rule_fallback, args.precision)
     done = read_done_ids(args.output) if args.resume else set()
     records = (r for r in iter_inputs(paths) if info.mine(r.index) and r.id not in done)
     results = predict_records(extractor, records, args.batch_size, args.min_confidence)
