@@ -109,7 +109,7 @@ def test_a_model_with_a_local_convolution_trains_saves_and_reloads(tmp_path):
     doc = annotated_article()
     pred = extractor(doc.text)
     assert all(doc.text[e.start:e.end] == e.text for e in pred.entities)
-    ids = torch.tensor([[2, 5, 6, 7, 3]])
+    ids = torch.tensor([[2, 5, 6, 7, 3]], device=extractor.device)  # the model is on cuda where there is one
     mask = torch.ones_like(ids)
     with torch.no_grad():
         with_conv = extractor.model(ids, mask)["hidden"]

@@ -64,15 +64,15 @@ def test_train_with_word_vectors_save_load_predict(tmp_path):
 
     # the features are used: the same input with the table zeroed gives other logits
     e = extractor.encode(doc)
-    ids = torch.tensor([e.enc.input_ids[:50]])
-    rows = torch.tensor([e.enc.word_vector_ids[:50]])
+    ids = torch.tensor([e.enc.input_ids[:50]], device=extractor.device)  # cuda where there is one
+    rows = torch.tensor([e.enc.word_vector_ids[:50]], device=extractor.device)
     with torch.inference_mode():
         with_vectors = extractor.model(ids, torch.ones_like(ids), word_vector_ids=rows)["ner_logits"]
         blank = extractor.model(ids, torch.ones_like(ids), word_vector_ids=torch.zeros_like(rows))["ner_logits"]
     assert not torch.allclose(with_vectors, blank)
 
     # int8 dynamic quantization keeps the features (the projection is quantized like every Linear)
-    quantized = Extractor.load(model_dir, quantize=True)(doc.text)
+    quantized = Extractor.load(model_dir, device="cpu", quantize=True)(doc.text)
     assert quantized.text == doc.text and all(doc.text[e.start:e.end] == e.text for e in quantized.entities)
 
 
