@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--n", type=int, default=1400, help="articles")
     p.add_argument("--every", type=int, default=10, help="print every k-th chunk")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--tokens-per-batch", type=int, default=None, help="tokens per model batch (default: qawl's)")
     p.add_argument("--keep-freed-memory", action="store_true", help="do not return freed heap between chunks")
     args = p.parse_args(argv)
 
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     ex = Extractor.load(args.model, device="cpu")
     ex.release_memory = not args.keep_freed_memory
+    ex.tokens_per_batch = args.tokens_per_batch or ex.tokens_per_batch
     predict = ex.predict_documents
     rows = []
 

@@ -163,30 +163,46 @@ def decode_spans(logits: np.ndarray, labels: list[str], enc: EncodedText, text: 
     return tags_to_spans(tags[0], probs[0], labels, enc, text, proclitic_logits)
 
 
-def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | None = None
-                ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Best tags of several documents in one padded Viterbi pass: each (T_i, L, n_labels) logits array ->
+def decode_tags(logits: list[np.ndarray], labels: list[str], crf: CRFScores | None = None,
+                max_cells: int = 1 << 16) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Best tags of several documents in padded Viterbi passes: each (T_i, L, n_labels) logits array ->
     (tag ids (L, T_i), their probabilities (L, T_i)). Token log-softmax only shifts each token's scores by a
     constant, so with a CRF the best path is the one it was trained for. The probabilities are the CRF's
-    marginals with a CRF, else the heads' softmax."""
+    marginals with a CRF, else the heads' softmax.
+
+    Documents are decoded shortest first, in groups of at most `max_cells` padded (layer, token) rows: one
+    pass per group keeps the Python loop over tokens shared, and the bound keeps the forward-backward arrays
+    from growing with the longest document times the number of documents (one long article among short ones
+    once made the chunk's memory peak)."""
     lps = [log_softmax(x.astype(np.float32)).transpose(1, 0, 2) for x in logits]  # (L, T_i, n)
-    if not lps:
-        return []
-    L, n = lps[0].shape[0], lps[0].shape[2]
-    width = max(lp.shape[1] for lp in lps)
-    padded = np.zeros((len(lps) * L, width, n), dtype=np.float32)
-    for d, lp in enumerate(lps):
-        padded[d * L:(d + 1) * L, :lp.shape[1]] = lp
-    lengths = np.repeat([lp.shape[1] for lp in lps], L)
-    tiled = None if crf is None else tuple(np.tile(a, (len(lps),) + (1,) * (a.ndim - 1)) for a in crf)
+    out: list[tuple[np.ndarray, np.ndarray]] = [None] * len(lps)  # type: ignore[list-item]
+    group: list[int] = []
+    for d in sorted(range(len(lps)), key=lambda d: lps[d].shape[1]):  # a group's width is its last length
+        rows = lps[d].shape[0] * (len(group) + 1)
+        if group and rows * lps[d].shape[1] > max_cells:
+            _decode_group(lps, group, labels, crf, out)
+            group = []
+        group.append(d)
+    if group:
+        _decode_group(lps, group, labels, crf, out)
+    return out
+
+
+def _decode_group(lps: list[np.ndarray], group: list[int], labels: list[str], crf: CRFScores | None,
+                  out: list) -> None:
+    L, n = lps[group[0]].shape[0], lps[group[0]].shape[2]
+    width = max(lps[d].shape[1] for d in group)
+    padded = np.zeros((len(group) * L, width, n), dtype=np.float32)
+    for g, d in enumerate(group):
+        padded[g * L:(g + 1) * L, :lps[d].shape[1]] = lps[d]
+    lengths = np.repeat([lps[d].shape[1] for d in group], L)
+    tiled = None if crf is None else tuple(np.tile(a, (len(group),) + (1,) * (a.ndim - 1)) for a in crf)
     tag_ids = viterbi_layers(padded, labels, tiled, lengths)
     probs = np.exp(padded) if tiled is None else crf_marginals(padded, labels, tiled, lengths)
-    out = []
-    for d, lp in enumerate(lps):
-        rows, T = slice(d * L, (d + 1) * L), lp.shape[1]
+    for g, d in enumerate(group):
+        rows, T = slice(g * L, (g + 1) * L), lps[d].shape[1]
         tags = tag_ids[rows, :T]
-        out.append((tags, np.take_along_axis(probs[rows, :T], tags[:, :, None], axis=2)[:, :, 0]))
-    return out
+        out[d] = (tags, np.take_along_axis(probs[rows, :T], tags[:, :, None], axis=2)[:, :, 0])
 
 
 def tags_to_spans(tags: np.ndarray, probs: np.ndarray, labels: list[str], enc: EncodedText, text: str,

@@ -28,7 +28,7 @@ from qawl.errors import DocumentTooLarge, ModelError
 from qawl.fallback import merge_rule_statements
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.link import LinkSettings, build_statements
-from qawl.memory import release_free_memory
+from qawl.memory import bound_onednn_cache, release_free_memory
 from qawl.model import QawlModel
 from qawl.normalize import NormalizerConfig
 from qawl.tokenizer import load_tokenizer
@@ -80,9 +80,12 @@ class Extractor:
         self.window = window
         self.device = torch.device(device)
         self.name = name
-        # CPU: 4,096 tokens a batch run as fast as 8,192 and keep the activations' peak ~50 MB lower
-        # (scripts/bench_memory.sh); a GPU wants larger batches
-        self.tokens_per_batch = tokens_per_batch or (4096 if self.device.type == "cpu" else 8192)
+        # CPU: 2,048 tokens a batch run as fast as 4,096 and 8,192, and each halving lowers the activations'
+        # peak (scripts/bench_memory.sh, scripts/trace_memory.py); a GPU wants larger batches
+        self.tokens_per_batch = tokens_per_batch or (2048 if self.device.type == "cpu" else 8192)
+        # batch widths rounded up to a multiple of this: few distinct shapes, so oneDNN's per-shape primitive
+        # cache (the convolution's) reuses its entries instead of growing with every new (rows, width)
+        self.pad_to_multiple = 32
         self.max_chars = max_chars
         self.chunk_chars = 48_000  # a chunk's working set (windows, logits, hidden states) grows with its text
         self.release_memory = True  # hand freed heap back to the system after each chunk (qawl/memory.py)
@@ -109,6 +112,8 @@ class Extractor:
         window = WindowSettings(**cfg.get("qawl_window", {}))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        if torch.device(device).type == "cpu":
+            bound_onednn_cache()
         if precision != "auto" and precision not in PRECISIONS:
             raise ModelError(f"precision must be auto, fp32, bf16 or fp16, not {precision!r}")
         if quantize:
@@ -185,11 +190,14 @@ class Extractor:
         return [self._finish(e, m, next(ner_tags) if m else None, next(role_tags) if m else None)
                 for e, m in zip(encoded, merged)]
 
+    def _padded(self, length: int) -> int:
+        return -(-length // self.pad_to_multiple) * self.pad_to_multiple
+
     def _batches(self, jobs, encoded) -> Iterator[list[tuple[int, int]]]:
         size = lambda j: encoded[j[0]].windows[j[1]].end - encoded[j[0]].windows[j[1]].start + 2  # noqa: E731
         batch: list[tuple[int, int]] = []
         for job in sorted(jobs, key=size):  # similar lengths together: little padding
-            if batch and size(job) * (len(batch) + 1) > self.tokens_per_batch:
+            if batch and self._padded(size(job)) * (len(batch) + 1) > self.tokens_per_batch:
                 yield batch
                 batch = []
             batch.append(job)
@@ -204,7 +212,8 @@ class Extractor:
             rows.append([tok.cls_token_id] + enc.input_ids[w.start:w.end] + [tok.sep_token_id])
             if enc.word_vector_ids is not None:
                 vector_rows.append([0] + enc.word_vector_ids[w.start:w.end] + [0])
-        width = max(len(r) for r in rows)
+        longest = max(len(r) for r in rows)
+        width = max(longest, min(self._padded(longest), self.window.max_length))  # never past the positions
         ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         vector_ids = torch.zeros((len(rows), width), dtype=torch.long) if vector_rows else None
