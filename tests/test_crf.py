@@ -92,6 +92,10 @@ def test_documents_decoded_together_get_the_tags_they_get_alone():
             alone_tags, alone_probs = decode_tags([doc], LABELS, scores)[0]
             assert tags.shape == (2, doc.shape[0])
             assert np.array_equal(tags, alone_tags) and np.allclose(probs, alone_probs)
+        # decoded in bounded groups (every document alone, then three and one) gives the same as in one pass
+        for cells in (1, 2 * 2 * 12):
+            for (tags, probs), (g_tags, g_probs) in zip(together, decode_tags(docs, LABELS, scores, max_cells=cells)):
+                assert np.array_equal(tags, g_tags) and np.allclose(probs, g_probs)
 
 
 def test_marginals_match_brute_force_over_valid_paths():

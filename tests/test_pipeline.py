@@ -93,6 +93,9 @@ def test_results_do_not_depend_on_tokens_per_batch(extractor, monkeypatch):
     for budget in (1, 10**6):  # 1: every window alone (the first window of a batch always goes in)
         monkeypatch.setattr(extractor, "tokens_per_batch", budget)
         assert as_dicts(extractor.pipe(TEXTS)) == reference
+    for multiple in (1, 64):  # batch widths padded to a multiple (64: every row to the whole window)
+        monkeypatch.setattr(extractor, "pad_to_multiple", multiple)
+        assert as_dicts(extractor.pipe(TEXTS)) == reference
 
 
 def test_freed_memory_is_released_after_each_full_chunk(extractor, monkeypatch):
@@ -105,6 +108,17 @@ def test_freed_memory_is_released_after_each_full_chunk(extractor, monkeypatch):
     monkeypatch.setattr(extractor, "release_memory", False)
     list(extractor.pipe(TEXTS, batch_size=3))
     assert len(calls) == 2
+
+
+def test_onednn_cache_bound_keeps_a_users_setting(monkeypatch):
+    import os
+
+    from qawl.memory import ONEDNN_CACHE_VARIABLE, bound_onednn_cache
+
+    monkeypatch.delenv(ONEDNN_CACHE_VARIABLE, raising=False)
+    assert bound_onednn_cache(64) and os.environ[ONEDNN_CACHE_VARIABLE] == "64"
+    monkeypatch.setenv(ONEDNN_CACHE_VARIABLE, "7")
+    assert not bound_onednn_cache(64) and os.environ[ONEDNN_CACHE_VARIABLE] == "7"
 
 
 def test_release_free_memory_reports_whether_the_c_library_can():
