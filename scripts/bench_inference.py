@@ -340,8 +340,8 @@ def report(res: dict) -> str:
     out = [f"## qawl inference benchmark: {res['model']}", "",
            f"- {res['n']} articles, {w['tokens']:,} tokens (qawl tokenizer); qawl runs {w['windows']} windows, "
            f"the baseline {w['sentences']} sentences",
-           f"- device {res['device']} ({res['cpu']}), precision {res.get('precision', 'auto')}, {res['threads']} torch thread(s) per setting "
-           f"(shared out among the processes of an 'xN procs' row), torch {res['torch']}",
+           f"- device {res['device']} ({res['cpu']}), precision {res['precision']}, {res['threads']} torch "
+           f"thread(s) per setting (shared out among the processes of an 'xN procs' row), torch {res['torch']}",
            f"- model: {res['params']['total_params']:,} parameters, {res['params']['encoder_matmul']:,} in encoder "
            f"matmuls; {res['flops_per_token']['qawl'] / 1e6:.2f} MFLOP per article token (qawl, with window "
            f"overlap), {res['flops_per_token']['naive'] / 1e6:.2f} (baseline)",
@@ -399,8 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     rss_n = [int(x) for x in args.rss_n.split(",") if x.strip()]
     params = matmul_params(args.model)
     work = workload(args, params)
-    res = {"model": str(args.model), "n": args.n, "device": args.device, "precision": args.precision, "threads": threads, "cpu": cpu_name(),
-           "torch": torch.__version__, "params": params, "workload": work, "rss_n": rss_n,
+    res = {"model": str(args.model), "n": args.n, "device": args.device, "precision": args.precision,
+           "threads": threads, "cpu": cpu_name(), "torch": torch.__version__, "params": params, "workload": work,
+           "rss_n": rss_n,
            "baseline_check": check_baseline_loads(args.model),
            "peak_gflops": measure_peak(args.device, args.peak_seconds), "settings": {}, "rss_chars": {},
            "flops_per_token": {k: v / max(1, work["tokens"]) for k, v in work["flops"].items()}}

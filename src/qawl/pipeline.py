@@ -37,7 +37,8 @@ DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "qawl-small"
 # Memory grows linearly with a document (offset maps, tokens, window outputs: ~0.5 KB a character with the
 # tiny test model); above this a document is refused up front instead of risking the machine.
 DEFAULT_MAX_CHARS = 5_000_000
-# autocast dtypes; "auto" = bf16 on a GPU that has it, else fp16; fp32 on CPU (bf16 matmul is slow on most CPUs)
+# autocast dtypes; "auto" = bf16 on a GPU that has it, else fp16; fp32 on CPU, where the benchmarks and int8 are
+# measured (bf16 runs there too, but is not benchmarked)
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -83,8 +84,8 @@ class Extractor:
         # CPU: 2,048 tokens a batch run as fast as 4,096 and 8,192, and each halving lowers the activations'
         # peak (scripts/bench_memory.sh, scripts/trace_memory.py); a GPU wants larger batches
         self.tokens_per_batch = tokens_per_batch or (2048 if self.device.type == "cpu" else 8192)
-        # batch widths rounded up to a multiple of this: few distinct shapes, so oneDNN's per-shape primitive
-        # cache (the convolution's) reuses its entries instead of growing with every new (rows, width)
+        # batch widths rounded up to a multiple of this: few distinct shapes, so oneDNN's per-shape kernel cache,
+        # capped on CPU (qawl/memory.py), keeps hitting instead of compiling for every new (rows, width)
         self.pad_to_multiple = 32
         self.max_chars = max_chars
         self.chunk_chars = 48_000  # a chunk's working set (windows, logits, hidden states) grows with its text
