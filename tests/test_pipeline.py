@@ -61,6 +61,19 @@ def test_save_load_predict_is_identical(extractor, tiny_model_dir, tmp_path):
     assert strip(again.pipe(TEXTS)) == strip(extractor.pipe(TEXTS))
 
 
+HEADS = ("ner_logits", "role_logits")
+
+
+def head_logits(ex: Extractor, text: str) -> dict[str, torch.Tensor]:
+    """The NER and role heads' logits for the first 32 tokens of `text`, on the extractor's device and in its
+    precision, returned on CPU in fp32."""
+    ids = torch.tensor([ex.tokenizer(text)["input_ids"][:32]], device=ex.device)
+    with torch.inference_mode(), torch.autocast(ex.device.type, dtype=ex.autocast_dtype or torch.float32,
+                                                enabled=ex.autocast_dtype is not None):
+        out = ex.model(ids, torch.ones_like(ids))
+    return {name: out[name].float().cpu() for name in HEADS}
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:.*deprecated:UserWarning")
 def test_quantized_extractor_runs_and_stays_close(extractor, tiny_model_dir):
     quantized = Extractor.load(tiny_model_dir, device="cpu", quantize=True)
@@ -70,11 +83,8 @@ def test_quantized_extractor_runs_and_stays_close(extractor, tiny_model_dir):
     for d in docs:
         d.check()
     # token-level agreement of the NER and role heads with the fp32 model
-    ids = torch.tensor([extractor.tokenizer(TEXTS[0])["input_ids"][:32]])
-    mask = torch.ones_like(ids)
-    with torch.inference_mode():
-        ref, q = extractor.model(ids, mask), quantized.model(ids, mask)
-    for name in ("ner_logits", "role_logits"):
+    ref, q = head_logits(extractor, TEXTS[0]), head_logits(quantized, TEXTS[0])
+    for name in HEADS:
         agree = (ref[name].argmax(-1) == q[name].argmax(-1)).float().mean().item()
         assert agree >= 0.9, (name, agree)
         assert (ref[name] - q[name]).abs().max().item() < 0.5 * ref[name].abs().max().item()
@@ -144,21 +154,6 @@ def test_precision_choices(tiny_model_dir):
         Extractor.load(tiny_model_dir, device="cpu", quantize=True, precision="bf16")
 
 
-def head_agreement(a: Extractor, b: Extractor, text: str) -> dict[str, float]:
-    """Share of tokens where the NER and role heads of two extractors pick the same tag."""
-    ids = torch.tensor([a.tokenizer(text)["input_ids"][:32]])
-    mask = torch.ones_like(ids)
-    out = {}
-    with torch.inference_mode():
-        with torch.autocast(a.device.type, dtype=a.autocast_dtype or torch.float32, enabled=bool(a.autocast_dtype)):
-            ra = a.model(ids.to(a.device), mask.to(a.device))
-        with torch.autocast(b.device.type, dtype=b.autocast_dtype or torch.float32, enabled=bool(b.autocast_dtype)):
-            rb = b.model(ids.to(b.device), mask.to(b.device))
-    for name in ("ner_logits", "role_logits"):
-        out[name] = (ra[name].argmax(-1).cpu() == rb[name].argmax(-1).cpu()).float().mean().item()
-    return out
-
-
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
 def test_cuda_agrees_with_cpu(extractor, tiny_model_dir, precision):
@@ -166,7 +161,9 @@ def test_cuda_agrees_with_cpu(extractor, tiny_model_dir, precision):
     assert gpu.device.type == "cuda" and next(gpu.model.parameters()).is_cuda
     floor = 0.99 if precision == "fp32" else 0.9
     for text in TEXTS[:4]:
-        for name, agree in head_agreement(extractor, gpu, text).items():
+        ref, got = head_logits(extractor, text), head_logits(gpu, text)
+        for name in HEADS:
+            agree = (ref[name].argmax(-1) == got[name].argmax(-1)).float().mean().item()
             assert agree >= floor, (precision, name, agree)
     docs = list(gpu.pipe(TEXTS, batch_size=3))
     assert [d.text for d in docs] == TEXTS
