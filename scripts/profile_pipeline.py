@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     pipeline.build_statements = timed("finish: linking", pipeline.build_statements)
     pipeline.merge_rule_statements = timed("finish: merge with rules", pipeline.merge_rule_statements)
     ex.rules.statements = timed("finish: rule statements", ex.rules.statements)
+    ex.model.forward = timed("model: forward pass", ex.model.forward)  # the rest of `model` is tensor building
     list(ex.pipe(iter_texts(args.data, 2)))  # warm-up
     SECONDS.clear()
     t0 = time.perf_counter()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from qawl.baseline import RuleBasedExtractor
-from qawl.baseline_entities import trigger_entities
+from qawl.baseline import RuleBasedExtractor, _DocState
+from qawl.baseline_entities import trigger_entities, words_of
 from qawl.document import Document
 
 EX = RuleBasedExtractor()
@@ -302,3 +304,12 @@ def test_hashtag_names_and_whom_it_was_said_to():
     assert only("وقالت لها الوزيرة ليلى منصور إن الخطة جاهزة.").speaker.text == "الوزيرة ليلى منصور"
     to_him = only("قال له إن الطريق مغلق.")
     assert to_him.speaker is None and to_him.content.text == "إن الطريق مغلق"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("قال أكد، .«»\n:٣2"))), st.data())
+def test_words_of_a_sentence_sliced_from_the_article_are_the_words_scanned_anew(text, data):
+    """The rules take a sentence's words from the article's; a span cutting through a word is scanned anew."""
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert _DocState(text).words_in(start, end) == words_of(text, start, end)

@@ -1,7 +1,11 @@
 """Rules of link.py: speaker_name resolution and statement kinds."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from qawl.document import Entity, Span
-from qawl.link import NameResolver, statement_kind
+from qawl.link import MATCH_NORM, NameResolver, statement_kind, words
+from qawl.normalize import normalize_fast
 
 TEXT = ("قال الرئيس التركي رجب طيب أردوغان إن بلاده مستعدة. "
         "وأكد أردوغان أن المحادثات مستمرة. وقال الرئيس التركي إن الاتفاق قريب. "
@@ -110,3 +114,11 @@ def test_a_name_with_a_middle_word_left_out_resolves_to_the_full_name():
     text = "قال سيف محمد السويدي إن المطار جاهز. وأكد سيف السويدي أن الرحلات مستمرة."
     entities = ents(text, [("سيف محمد السويدي", "PERS"), ("سيف السويدي", "PERS")])
     assert NameResolver(text, entities, ()).resolve(span(text, "سيف السويدي")) == "سيف محمد السويدي"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("قالأإىة ًّـ،.:«»\"-_/0123456789٣x\u200f\n"))) | st.text())
+def test_name_words_are_the_normalized_tokens_that_hold_a_letter_or_digit(text):
+    """`words` takes its tokens without normalize's character loop; they must be the tokens it would give."""
+    expected = [w for w in normalize_fast(text, MATCH_NORM).split() if any(c.isalnum() for c in w)]
+    assert words(text) == expected

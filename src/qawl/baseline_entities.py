@@ -8,14 +8,11 @@ speech verb ("وقال لافروف"). ORG: an organisation head noun and its ch
 
 from __future__ import annotations
 
-import re
-import sys
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from qawl.document import Entity
-from qawl.normalize import NormalizerConfig, normalize_fast
+from qawl.normalize import NormalizerConfig, normalize_fast, word_pattern
 
 # Lookup form: no diacritics or tatweel, one alef, one taa marbuta. Yaa is kept apart: on unifying it,
 # the preposition على would read as the name علي.
@@ -43,24 +40,7 @@ def lookup_form(word: str) -> str:
 def words_of(text: str, start: int = 0, end: int | None = None) -> list[Word]:
     """Runs of non-space, non-punctuation characters in text[start:end] (diacritics stay in their word)."""
     end = len(text) if end is None else end
-    return [Word(m.start(), m.end(), lookup_form(m.group())) for m in _word_pattern().finditer(text, start, end)]
-
-
-@lru_cache(maxsize=None)
-def _word_pattern() -> re.Pattern:
-    """A word: no whitespace and no character that `is_punct` calls punctuation or symbol (Unicode P*, S*).
-    One regex over the text instead of a Python test per character (built once, from the Unicode tables)."""
-    category = unicodedata.category  # is_punct's test, inlined: this scans every code point (~0.2 s)
-    ranges: list[list[int]] = []
-    for code in range(sys.maxunicode + 1):
-        char = chr(code)
-        if char.isspace() or category(char)[0] in "PS":
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    cls = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-    return re.compile(f"[^{cls}]+")
+    return [Word(m.start(), m.end(), lookup_form(m.group())) for m in word_pattern().finditer(text, start, end)]
 
 
 PERSON_TITLES = forms("الرئيس رئيس الوزير وزير الملك الامير امير الشيخ السيد السيده الدكتور د المستشار الجنرال",

@@ -8,6 +8,8 @@ The settings are a small dataclass saved as `normalizer.json` beside every model
 from __future__ import annotations
 
 import json
+import re
+import sys
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
@@ -117,9 +119,34 @@ def normalize(text: str, config: NormalizerConfig = NormalizerConfig()) -> tuple
 
 
 def normalize_fast(text: str, config: NormalizerConfig = NormalizerConfig()) -> str:
-    """The normalized string alone (tokenizer training, pretraining). A plain character loop measured
-    about 10x faster than a regex with lookarounds over the Unicode punctuation class."""
+    """The normalized string alone (tokenizer training, pretraining, the rules' lookup forms). A plain
+    character loop measured about 10x faster than a regex with lookarounds over the Unicode punctuation
+    class; without spacing nothing is inserted, and one `str.translate` does the same character by character."""
+    if not config.space_punctuation and not config.space_digits:
+        return text.translate(_translation(config))
     return normalize(text, config)[0]
 
 
-__all__ = ["NormalizerConfig", "normalize", "normalize_fast", "OffsetMap", "is_punct"]
+@lru_cache(maxsize=None)
+def _translation(config: NormalizerConfig) -> dict[int, str | None]:
+    removed, mapping = _tables(config)
+    return {**mapping, **{ord(c): None for c in removed}}
+
+
+@lru_cache(maxsize=None)
+def word_pattern() -> re.Pattern:
+    """A word: no whitespace and no character that `is_punct` calls punctuation or symbol (Unicode P*, S*).
+    One regex over the text instead of a Python test per character (built once, from the Unicode tables)."""
+    category = unicodedata.category  # is_punct's test, inlined: this scans every code point (~0.2 s)
+    ranges: list[list[int]] = []
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if char.isspace() or category(char)[0] in "PS":
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    cls = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"[^{cls}]+")
+
+__all__ = ["NormalizerConfig", "normalize", "normalize_fast", "OffsetMap", "is_punct", "word_pattern"]
