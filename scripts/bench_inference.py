@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's default)")
     p.add_argument("--batch-size", type=int, default=32, help="qawl: articles per pipe chunk")
     p.add_argument("--tokens-per-batch", type=int, default=None, help="qawl: tokens per model batch "
-                   "(default: the Extractor's, 4,096 on CPU)")
+                   "(default: the Extractor's, 2,048 on CPU)")
     p.add_argument("--keep-freed-memory", action="store_true",
                    help="qawl: do not hand freed heap back to the system between chunks (the old behaviour)")
     p.add_argument("--procs", default="1", help="process counts to time each setting with, e.g. '1,2': the "

@@ -76,11 +76,17 @@ def test_model_directory_goes_through_the_extractor(gold, monkeypatch, tmp_path,
                 assert not d.statements and not d.entities  # the model never sees the gold answers
                 yield Document("renamed", d.text, d.meta)
 
-    monkeypatch.setattr(qawl.pipeline.Extractor, "load", classmethod(lambda cls, path, **options: Echo()))
+    loads = []
+    monkeypatch.setattr(qawl.pipeline.Extractor, "load",
+                        classmethod(lambda cls, path, **options: loads.append(options) or Echo()))
     assert main(["evaluate", "--model", str(tmp_path / "qawl-small"), "--data", gold, "--bootstrap", "10"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("qawl-small: 5 documents")
     assert "scored as empty" not in out  # predictions were matched back to the gold ids
+    # --quantize scores the int8 model, as qawl extract --quantize runs it
+    assert main(["evaluate", "--model", str(tmp_path / "qawl-small"), "--data", gold, "--bootstrap", "0",
+                 "--quantize"]) == 0
+    assert [(o["quantize"], o["device"]) for o in loads] == [(False, "auto"), (True, "cpu")]
 
 
 @pytest.mark.parametrize("argv", [
@@ -88,6 +94,7 @@ def test_model_directory_goes_through_the_extractor(gold, monkeypatch, tmp_path,
     ["--compare", "--pred", "{pred}"],  # one system cannot be compared
     ["--pred", "{pred}", "--pred", "{pred}", "--pred", "{pred}"],  # three cannot either
     ["--pred", "{pred}", "--bootstrap", "-1"],
+    ["--pred", "{pred}", "--quantize"],  # no model to quantize
 ])
 def test_usage_errors_exit_2(gold, pred, argv, capsys):
     argv = [a.format(pred=pred) for a in argv]

@@ -6,6 +6,7 @@ from safetensors.torch import load_file
 
 from qawl.config import load_config
 from qawl.errors import ConfigError
+from qawl.model import TapConv1d
 from qawl.pipeline import Extractor
 from qawl.train import TrainConfig, anonymous_heads, split_heldout
 from tiny import REPO, annotated_article, build_tiny_model, build_tokenizer
@@ -119,3 +120,20 @@ def test_a_model_with_a_local_convolution_trains_saves_and_reloads(tmp_path):
     assert not torch.allclose(with_conv, without)
     with pytest.raises(ValueError, match="odd"):
         extractor.model.add_local_conv(4)
+    # int8: the convolution runs as a quantized Linear over its taps, and the hidden states stay close
+    quantized = Extractor.load(model_dir, device="cpu", quantize=True)
+    assert isinstance(quantized.model.local_conv[0], TapConv1d)
+    assert type(quantized.model.local_conv[0].taps).__module__.startswith("torch.ao.nn.quantized")
+    with torch.no_grad():
+        q_hidden = quantized.model(ids.cpu(), mask.cpu())["hidden"]
+    assert (q_hidden - with_conv.cpu()).abs().max() < 0.2 * with_conv.abs().max()
+
+
+@pytest.mark.parametrize("width", [1, 3, 5])
+def test_tap_convolution_is_the_convolution(width):
+    torch.manual_seed(width)
+    conv = torch.nn.Conv1d(8, 6, width, padding=width // 2)
+    x = torch.randn(2, 8, 9)
+    assert torch.allclose(TapConv1d(conv)(x), conv(x), atol=1e-5)
+    with pytest.raises(ValueError, match="same-padded"):
+        TapConv1d(torch.nn.Conv1d(8, 6, width, padding=width // 2, stride=2))

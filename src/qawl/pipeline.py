@@ -29,7 +29,7 @@ from qawl.fallback import merge_rule_statements
 from qawl.labels import NER_LABELS, ROLE_LAYERS, ROLE_TAGS
 from qawl.link import LinkSettings, build_statements
 from qawl.memory import bound_onednn_cache, release_free_memory
-from qawl.model import QawlModel
+from qawl.model import QawlModel, quantize_int8
 from qawl.normalize import NormalizerConfig
 from qawl.tokenizer import load_tokenizer
 
@@ -123,7 +123,7 @@ class Extractor:
             if precision not in ("auto", "fp32"):
                 raise ModelError(f"--quantize runs int8 weights with fp32 activations; it cannot be combined "
                                  f"with {precision}")
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = quantize_int8(model)
         ex = cls(model, tokenizer, NormalizerConfig.load(path), link, window, device, name=str(path),
                  max_chars=max_chars)
         ex.autocast_dtype = _autocast_dtype(precision, ex.device)

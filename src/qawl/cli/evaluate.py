@@ -35,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="documents per model batch (default 32)")
     p.add_argument("--no-rule-fallback", dest="rule_fallback", action="store_false", default=None,
                    help="--model DIR: the model's statements alone, without the rule-based fallback")
+    p.add_argument("--quantize", action="store_true",
+                   help="--model DIR: run on CPU with int8 dynamic quantization, as qawl extract --quantize")
     p.set_defaults(handler=evaluate_command)
 
 
@@ -45,7 +47,7 @@ def _read(path: str, on_error) -> list[Document]:
 
 
 def _predictions(kind: str, value: str, gold: list[Document], batch_size: int,
-                 rule_fallback: bool | None = None) -> tuple[list[Document], list[str]]:
+                 rule_fallback: bool | None = None, quantize: bool = False) -> tuple[list[Document], list[str]]:
     """(predicted documents, ids of documents the system failed on) for one --model or --pred."""
     if kind == "pred":
         failed: list[str] = []
@@ -62,9 +64,10 @@ def _predictions(kind: str, value: str, gold: list[Document], batch_size: int,
 
         extractor = RuleBasedExtractor()
     else:
-        from qawl.pipeline import Extractor  # imported here: torch and the model are needed only for --model
+        from qawl.cli.extract import load_extractor  # imported here: torch and the model are needed only for --model
 
-        extractor = Extractor.load(value, rule_fallback=rule_fallback)
+        extractor = load_extractor(value, "cpu" if quantize else "auto", quantize, allow_pickle=False,
+                                   rule_fallback=rule_fallback)
     print(f"qawl: running {value} on {len(gold):,} document(s)", file=sys.stderr)
     bare = (Document(d.id, d.text, dict(d.meta)) for d in gold)  # the system must not see the answers
     preds = [Document(g.id, p.text, p.meta, p.entities, p.statements)  # pipe keeps order; keep gold ids
@@ -102,7 +105,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     gold = _read(args.gold, gold_error)
     gold_format = "conll" if corpus_format(args.gold) == "conll" else "jsonl"
-    runs = {name: _predictions(kind, value, gold, args.batch_size, args.rule_fallback)
+    if args.quantize and not any(kind == "model" and value != BASELINE for kind, value in systems):
+        raise QawlError("--quantize applies to a --model DIR; there is none to run")
+    runs = {name: _predictions(kind, value, gold, args.batch_size, args.rule_fallback, args.quantize)
             for name, (kind, value) in zip(_names(systems), systems)}
     options = dict(gold_format=gold_format, n_resamples=args.bootstrap, seed=args.seed)
     if len(runs) == 2:
