@@ -66,40 +66,54 @@ class LinkSettings:
 
 
 def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list[TokenSpan],
-                    candidates: list[TokenSpan], role: int, max_distance: int,
-                    block: int = 32) -> list[tuple[int | None, float]]:
-    """For each content: (index of the chosen candidate or None, its probability).
+                    candidates: list[list[TokenSpan]], max_distance: int,
+                    block: int = 32) -> list[list[tuple[int | None, float]]]:
+    """For each role r (LINK_ROLES order) and each content: (index into candidates[r] of the chosen one, or
+    None, and its probability).
 
     Contents are scored in blocks against only the candidates within `max_distance` tokens of the block
     (the others would be masked anyway), so memory stays bounded on long documents: the pair tensor is
-    (block, nearby, 4d), not (N, M, 4d)."""
+    (block, nearby, 4d), not (N, M, 4d). The roles' candidates are scored in one linker call per block."""
     if not contents:
-        return []
+        return [[] for _ in candidates]
     c_all = torch.tensor([[s.first, s.last] for s in contents], dtype=torch.long).view(-1, 2)
-    q_all = torch.tensor([[s.first, s.last] for s in candidates], dtype=torch.long).view(-1, 2)
-    order = torch.argsort(q_all[:, 0], stable=True) if len(candidates) else torch.zeros(0, dtype=torch.long)
-    q_firsts = q_all[order, 0].tolist()
-    q_last_max = torch.cummax(q_all[order, 1], 0).values.tolist() if len(candidates) else []
-    out: list[tuple[int | None, float]] = []
+    reach = [_Reach(spans) for spans in candidates]
+    out: list[list[tuple[int | None, float]]] = [[] for _ in candidates]
     for b in range(0, len(contents), block):
         c = c_all[b:b + block]
         lo_tok, hi_tok = int(c[:, 0].min()) - max_distance, int(c[:, 1].max()) + max_distance
-        # candidates sorted by first token: those starting after hi_tok are out of reach; before `lo` none
-        # (by the running max of their last token) reaches lo_tok
-        hi = bisect.bisect_right(q_firsts, hi_tok)
-        lo = bisect.bisect_left(q_last_max, lo_tok, 0, hi)
-        near = order[lo:hi]
-        q = q_all[near]
+        near = [r.within(lo_tok, hi_tok) for r in reach]
+        qs = [r.bounds[idx] for r, idx in zip(reach, near)]
         with torch.no_grad():
-            scores = linker(hidden, c.to(hidden.device), q.to(hidden.device), role).float().cpu().clone()  # (n, m + 1)
-        if len(near):
-            gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])
-            scores[:, :-1] = scores[:, :-1].masked_fill(gap > max_distance, float("-inf"))
-        probs = torch.softmax(scores, dim=-1).numpy()
-        for row in probs:
-            j = int(row.argmax())
-            out.append((None if j == len(near) else int(near[j]), float(row[j])))
+            role_scores = linker.score_roles(hidden, c.to(hidden.device), [q.to(hidden.device) for q in qs],
+                                             list(range(len(candidates))))
+        for role, (scores, q, idx) in enumerate(zip(role_scores, qs, near)):
+            scores = scores.float().cpu().clone()  # (n, m + 1)
+            if len(idx):
+                gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])
+                scores[:, :-1] = scores[:, :-1].masked_fill(gap > max_distance, float("-inf"))
+            probs = torch.softmax(scores, dim=-1).numpy()
+            for row in probs:
+                j = int(row.argmax())
+                out[role].append((None if j == len(idx) else int(idx[j]), float(row[j])))
     return out
+
+
+class _Reach:
+    """One role's candidate spans sorted by first token, to find those a block of contents can reach."""
+
+    def __init__(self, spans: list[TokenSpan]):
+        self.bounds = torch.tensor([[s.first, s.last] for s in spans], dtype=torch.long).view(-1, 2)
+        self.order = torch.argsort(self.bounds[:, 0], stable=True)
+        self.firsts = self.bounds[self.order, 0].tolist()
+        self.last_max = torch.cummax(self.bounds[self.order, 1], 0).values.tolist() if len(spans) else []
+
+    def within(self, lo_tok: int, hi_tok: int) -> torch.Tensor:
+        """Indices of the candidates that may lie within [lo_tok, hi_tok]: those starting after hi_tok are out
+        of reach, and before the first whose running max of last tokens reaches lo_tok none is in reach."""
+        hi = bisect.bisect_right(self.firsts, hi_tok)
+        lo = bisect.bisect_left(self.last_max, lo_tok, 0, hi)
+        return self.order[lo:hi]
 
 
 def statement_kind(text: str, content: Span) -> str:
@@ -274,9 +288,9 @@ def build_statements(text: str, entities: list[Entity], role_spans: dict[str, li
     if settings.entity_speakers and entity_spans:
         role_spans = {**role_spans, "SPEAKER": speaker_candidates(role_spans.get("SPEAKER", []), entity_spans)}
     contents = sorted(role_spans.get("CONTENT", []), key=lambda s: s.start)
-    links: dict[str, list[tuple[int | None, float]]] = {}
-    for r, role in enumerate(LINK_ROLES):
-        links[role] = link_candidates(linker, hidden, contents, role_spans.get(role, []), r, settings.max_distance)
+    found = link_candidates(linker, hidden, contents, [role_spans.get(role, []) for role in LINK_ROLES],
+                            settings.max_distance)
+    links = dict(zip(LINK_ROLES, found))
     resolver = NameResolver(text, entities, settings.anonymous_heads)
     statements: list[Statement] = []
     previous_name: str | None = None

@@ -63,20 +63,32 @@ class SpanPairLinker(nn.Module):
     def forward(self, hidden: torch.Tensor, contents: torch.Tensor, candidates: torch.Tensor,
                 role: int) -> torch.Tensor:
         """hidden (T, H); contents (N, 2); candidates (M, 2) -> scores (N, M + 1), last column = none."""
+        return self.score_roles(hidden, contents, [candidates], [role])[0]
+
+    def score_roles(self, hidden: torch.Tensor, contents: torch.Tensor, candidates: list[torch.Tensor],
+                    roles: list[int]) -> list[torch.Tensor]:
+        """`forward` for several roles at once, each role's candidates (M_r, 2) -> scores (N, M_r + 1): the
+        contents' vectors are computed once and all pairs go through the scorer together (one call per
+        document instead of one per role; linking is a Python loop of small tensor operations)."""
         c = self.span_vectors(hidden, contents)  # (N, d)
         n = c.shape[0]
-        none = self.none_score[role].expand(n, 1)
-        if candidates.shape[0] == 0:
-            return none
-        q = self.span_vectors(hidden, candidates) + self.role_embed.weight[role]  # (M, d)
+        nones = [self.none_score[role].expand(n, 1) for role in roles]
+        sizes = [q.shape[0] for q in candidates]
+        if not sum(sizes):
+            return nones
+        spans = torch.cat(candidates)
+        role_ids = torch.repeat_interleave(torch.tensor(roles, device=spans.device),
+                                           torch.tensor(sizes, device=spans.device))
+        q = self.span_vectors(hidden, spans) + self.role_embed(role_ids)  # (M, d)
         # signed distance from the candidate to the content (negative: candidate before the content)
-        before = candidates[None, :, 1] - contents[:, None, 0]  # (N, M)
-        after = candidates[None, :, 0] - contents[:, None, 1]
+        before = spans[None, :, 1] - contents[:, None, 0]  # (N, M)
+        after = spans[None, :, 0] - contents[:, None, 1]
         dist = torch.where(before < 0, before, torch.where(after > 0, after, torch.zeros_like(after)))
         d = self.dist_embed(distance_bucket(dist))  # (N, M, d)
         cc, qq = c[:, None, :].expand_as(d), q[None, :, :].expand_as(d)
         pair = torch.cat([cc, qq, cc * qq, d], dim=-1)  # (N, M, 4d)
-        return torch.cat([self.scorer(pair).squeeze(-1), none], dim=1)
+        scores = self.scorer(pair).squeeze(-1).split(sizes, dim=1)
+        return [torch.cat([s, none], dim=1) for s, none in zip(scores, nones)]
 
 
 class QawlModel(nn.Module):
