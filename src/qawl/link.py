@@ -88,7 +88,7 @@ def link_candidates(linker: SpanPairLinker, hidden: torch.Tensor, contents: list
             role_scores = linker.score_roles(hidden, c.to(hidden.device), [q.to(hidden.device) for q in qs],
                                              list(range(len(candidates))))
         for role, (scores, q, idx) in enumerate(zip(role_scores, qs, near)):
-            scores = scores.float().cpu().clone()  # (n, m + 1)
+            scores = scores.detach().float().cpu().clone()  # (n, m + 1); a "none" column alone is a view of a parameter
             if len(idx):
                 gap = torch.maximum(q[None, :, 0] - c[:, None, 1], c[:, None, 0] - q[None, :, 1])
                 scores[:, :-1] = scores[:, :-1].masked_fill(gap > max_distance, float("-inf"))
