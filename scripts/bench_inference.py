@@ -63,6 +63,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--procs", default="1", help="process counts to time each setting with, e.g. '1,2': the "
                    "articles are dealt round robin to that many processes (as `torchrun --nproc_per_node` "
                    "does for qawl extract), each with threads/procs torch threads")
+    p.add_argument("--rounds", type=int, default=1, help="time every setting this many times, the settings "
+                   "taking turns (the machine's speed drifts over minutes; ratios are taken within a round)")
     p.add_argument("--peak-seconds", type=float, default=3.0, help="duration of the matmul peak loop")
     p.add_argument("--child-timeout", type=float, default=3600.0, help="seconds allowed per setting run")
     p.add_argument("--json", help="also write the results as JSON to this file")
@@ -321,6 +323,33 @@ def run_child(args: argparse.Namespace, setting: str, n: int, procs: int = 1, th
     return out
 
 
+def measure_setting(args: argparse.Namespace, setting: str, procs: int, threads: int, work: dict,
+                    rss_n: list[int], rss_chars: dict) -> dict:
+    """One timed run of a setting (and its peak-RSS runs at the sizes of --rss-n)."""
+    name = setting if procs == 1 else f"{setting} x{procs} procs"
+    if setting == "qawl-int8" and args.device != "cpu":
+        return {"error": "int8 dynamic quantization is CPU only"}
+    print(f"bench: {name}: {args.n} articles ...", file=sys.stderr)
+    r = run_child(args, setting, args.n, procs, threads)
+    if "error" in r:
+        return r
+    r["articles_per_s"] = r["articles"] / r["seconds"]
+    r["tokens_per_s"] = work["tokens"] / r["seconds"]
+    r["gflops"] = work["flops"][setting] / r["seconds"] / 1e9
+    r["rss"] = {}
+    for k in rss_n:
+        if k == args.n:
+            r["rss"][k] = r["peak_rss_mb"]
+            continue
+        print(f"bench: {name}: peak RSS with {k} articles ...", file=sys.stderr)
+        m = run_child(args, setting, k, procs, threads)
+        r["rss"][k] = m.get("peak_rss_mb", m.get("error"))
+        if "chars" in m:
+            rss_chars[k] = m["chars"] / max(1, m["articles"])
+    rss_chars.setdefault(args.n, r["chars"] / max(1, r["articles"]))
+    return r
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -373,6 +402,24 @@ def report(res: dict) -> str:
         ratios = [f"{name} {rate / rates['naive']:.1f}x" for name, rate in rates.items() if name != "naive"]
         out += ["", "Articles/s against the naive baseline (one process): " + ", ".join(ratios)
                 + ". qawl also finds statements, which the baseline does not."]
+    if len(res["rounds"]) > 1:
+        out += ["", f"Every round ({len(res['rounds'])}; the table above shows each setting's median round): "
+                    "articles/s, x the naive baseline of the same round, peak RSS growth "
+                    + " -> ".join(f"n={k}" for k in rss_ns[:2]), "",
+                "| round | " + " | ".join(res["rounds"][0]) + " |", "|---|" + "---|" * len(res["rounds"][0])]
+        for i, results in enumerate(res["rounds"], 1):
+            naive = results.get("naive", {}).get("articles_per_s")
+            cells = []
+            for r in results.values():
+                if "error" in r:
+                    cells.append("failed")
+                    continue
+                cell = f"{r['articles_per_s']:.2f}" + (f", {r['articles_per_s'] / naive:.2f}x" if naive else "")
+                sizes = [r["rss"].get(k) for k in rss_ns[:2]]
+                if len(sizes) == 2 and all(isinstance(v, float) for v in sizes):
+                    cell += f", {100 * (sizes[1] - sizes[0]) / sizes[0]:+.1f}%"
+                cells.append(cell)
+            out.append(f"| {i} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
@@ -407,29 +454,19 @@ def main(argv: list[str] | None = None) -> int:
            "flops_per_token": {k: v / max(1, work["tokens"]) for k, v in work["flops"].items()}}
     procs_list = [int(x) for x in args.procs.split(",") if x.strip()]
     res["procs"] = procs_list
-    for setting, procs in itertools.product(settings, procs_list):
-        name = setting if procs == 1 else f"{setting} x{procs} procs"
-        if setting == "qawl-int8" and args.device != "cpu":
-            res["settings"][name] = {"error": "int8 dynamic quantization is CPU only"}
-            continue
-        print(f"bench: {name}: {args.n} articles ...", file=sys.stderr)
-        r = run_child(args, setting, args.n, procs, threads)
-        if "error" not in r:
-            r["articles_per_s"] = r["articles"] / r["seconds"]
-            r["tokens_per_s"] = work["tokens"] / r["seconds"]
-            r["gflops"] = work["flops"][setting] / r["seconds"] / 1e9
-            r["rss"] = {}
-            for k in rss_n:
-                if k == args.n:
-                    r["rss"][k] = r["peak_rss_mb"]
-                    continue
-                print(f"bench: {name}: peak RSS with {k} articles ...", file=sys.stderr)
-                m = run_child(args, setting, k, procs, threads)
-                r["rss"][k] = m.get("peak_rss_mb", m.get("error"))
-                if "chars" in m:
-                    res["rss_chars"][k] = m["chars"] / max(1, m["articles"])
-            res["rss_chars"].setdefault(args.n, r["chars"] / max(1, r["articles"]))
-        res["settings"][name] = r
+    res["rounds"] = []
+    for round_no in range(1, args.rounds + 1):
+        results = {}
+        for setting, procs in itertools.product(settings, procs_list):
+            name = setting if procs == 1 else f"{setting} x{procs} procs"
+            if args.rounds > 1:
+                print(f"bench: round {round_no} of {args.rounds}", file=sys.stderr)
+            results[name] = measure_setting(args, setting, procs, threads, work, rss_n, res["rss_chars"])
+        res["rounds"].append(results)
+    # the table shows each setting's median round (by articles/s); every round is listed below it
+    res["settings"] = {name: sorted((r[name] for r in res["rounds"]),
+                                    key=lambda r: r.get("articles_per_s", 0))[(args.rounds - 1) // 2]
+                       for name in res["rounds"][0]}
     text = report(res)
     print(text)
     if args.json:

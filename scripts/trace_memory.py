@@ -9,6 +9,7 @@ peak above the floor); README, Memory. Linux only (reads /proc/self/status).
 from __future__ import annotations
 
 import argparse
+import itertools
 
 from bench_inference import DEFAULT_DATA, iter_texts
 
@@ -32,15 +33,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--every", type=int, default=10, help="print every k-th chunk")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--tokens-per-batch", type=int, default=None, help="tokens per model batch (default: qawl's)")
+    p.add_argument("--quantize", action="store_true", help="int8 dynamic quantization, as qawl extract --quantize")
+    p.add_argument("--shard", default="0/1", help="k/N: every N-th article from the k-th, as one of N torchrun "
+                   "processes sees them")
     p.add_argument("--keep-freed-memory", action="store_true", help="do not return freed heap between chunks")
     args = p.parse_args(argv)
 
     import torch
 
-    from qawl.pipeline import Extractor
+    from qawl.cli.extract import load_extractor
 
     torch.set_num_threads(args.threads)
-    ex = Extractor.load(args.model, device="cpu")
+    ex = load_extractor(args.model, "cpu", args.quantize, allow_pickle=False)
+    loaded = memory_mb()
+    print(f"after loading: {loaded['VmRSS']:.0f} MB resident, {loaded['VmHWM']:.0f} MB peak")
     ex.release_memory = not args.keep_freed_memory
     ex.tokens_per_batch = args.tokens_per_batch or ex.tokens_per_batch
     predict = ex.predict_documents
@@ -53,7 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         return out
 
     ex.predict_documents = traced
-    for _ in ex.pipe(iter_texts(args.data, args.n)):
+    k, shards = (int(x) for x in args.shard.split("/"))
+    for _ in ex.pipe(itertools.islice(iter_texts(args.data, args.n), k, None, shards)):
         pass
     print("| chunk | characters | floor MB | peak so far MB |\n|---:|---:|---:|---:|")
     for i, chars, floor, peak in rows:

@@ -69,15 +69,23 @@ def test_conll_convention_ignores_proclitics(tok):
     assert set(labels.proclitics) == {IGNORE}
 
 
+@pytest.mark.parametrize("even", [False, True])
 @pytest.mark.parametrize("n,size,overlap", [(10, 32, 8), (100, 30, 10), (257, 64, 16), (33, 32, 0)])
-def test_windows_cover_every_token_once(n, size, overlap):
-    windows = make_windows(n, size, overlap)
+def test_windows_cover_every_token_once(n, size, overlap, even):
+    windows = make_windows(n, size, overlap, even=even)
     covered = [0] * n
     for w in windows:
         assert 0 <= w.start <= w.core_start <= w.core_end <= w.end <= n and w.end - w.start <= size
         for i in range(w.core_start, w.core_end):
             covered[i] += 1
     assert covered == [1] * n
+
+
+def test_even_windows_are_just_long_enough():
+    """300 tokens in windows of at most 254 overlapping by 64: two of 182, not two of 254."""
+    assert [(w.start, w.end, w.core_start, w.core_end) for w in make_windows(300, 254, 64, even=True)] == \
+        [(0, 182, 0, 150), (118, 300, 150, 300)]
+    assert [(w.start, w.end) for w in make_windows(300, 254, 64)] == [(0, 254), (46, 300)]
 
 
 def test_long_document_over_three_windows_decodes_like_gold(tok):

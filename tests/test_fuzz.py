@@ -130,13 +130,18 @@ def test_sentences_are_valid_ordered_and_cover_the_text(text, clauses):
 @given(st.integers(0, 2000), st.integers(1, 300), st.data())
 def test_windows_cover_every_token_exactly_once(n, size, data):
     overlap = data.draw(st.integers(0, size - 1))
-    windows = make_windows(n, size, overlap)
+    even = data.draw(st.booleans())
+    windows = make_windows(n, size, overlap, even=even)
     covered = np.zeros(n, dtype=int)
     for k, w in enumerate(windows):
         assert 0 <= w.start <= w.core_start <= w.core_end <= w.end <= n and w.end - w.start <= size
         if k:
             assert w.start > windows[k - 1].start and w.core_start == windows[k - 1].core_end
+            assert windows[k - 1].end - w.start >= overlap  # every token keeps its context
         covered[w.core_start:w.core_end] += 1
+    if even:  # as few windows as full-length ones, all of one length
+        assert len(windows) == len(make_windows(n, size, overlap))
+        assert len({w.end - w.start for w in windows}) <= 1
     assert (covered == 1).all()
     if n:
         # merging per-window slices of a document array gives the array back

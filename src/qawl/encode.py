@@ -94,21 +94,45 @@ def word_vector_rows(normalized: str, offsets: list[tuple[int, int]], word_ids: 
     return [rows[w] for w in word_ids]
 
 
-def make_windows(n_tokens: int, max_tokens: int, overlap: int) -> list[Window]:
-    """Overlapping windows covering [0, n_tokens); `max_tokens` excludes [CLS]/[SEP]."""
+def make_windows(n_tokens: int, max_tokens: int, overlap: int, even: bool = False) -> list[Window]:
+    """Overlapping windows covering [0, n_tokens); `max_tokens` excludes [CLS]/[SEP]. Neighbours overlap by
+    at least `overlap` tokens, and the core boundary between them is the middle of their overlap.
+
+    Default (training): windows of `max_tokens`, the last one moved back to end at the document's end.
+    `even` (inference): as few windows as that, but all of one length, just long enough, evenly spaced. A
+    document of 300 tokens in windows of 254 then takes two of 182 tokens, not two of 254: 1.2x its tokens
+    through the model instead of 1.7x, and the same context of at least overlap / 2 around every token."""
     if n_tokens <= max_tokens:
         return [Window(0, n_tokens, 0, n_tokens)]
     if not 0 <= overlap < max_tokens:
         raise ValueError(f"overlap {overlap} must be in [0, {max_tokens})")
-    step = max_tokens - overlap
-    starts = list(range(0, n_tokens - max_tokens, step)) + [n_tokens - max_tokens]
+    if even:
+        starts, length = _even_starts(n_tokens, max_tokens, overlap)
+    else:
+        step, length = max_tokens - overlap, max_tokens
+        starts = list(range(0, n_tokens - max_tokens, step)) + [n_tokens - max_tokens]
     windows = []
     for k, s in enumerate(starts):
-        # the core boundary between neighbouring windows is the middle of their overlap
-        core_start = 0 if k == 0 else (s + starts[k - 1] + max_tokens) // 2
-        core_end = n_tokens if k == len(starts) - 1 else (starts[k + 1] + s + max_tokens) // 2
-        windows.append(Window(s, s + max_tokens, core_start, core_end))
+        core_start = 0 if k == 0 else (s + starts[k - 1] + length) // 2
+        core_end = n_tokens if k == len(starts) - 1 else (starts[k + 1] + s + length) // 2
+        windows.append(Window(s, s + length, core_start, core_end))
     return windows
+
+
+def _even_starts(n_tokens: int, max_tokens: int, overlap: int) -> tuple[list[int], int]:
+    """Starts and the common length of the fewest evenly spaced windows of at most `max_tokens` covering
+    `n_tokens` with neighbours overlapping by at least `overlap` (n_tokens > max_tokens)."""
+    k = -(-(n_tokens - overlap) // (max_tokens - overlap))  # the fewest windows that can do it
+    while True:
+        length = -(-(n_tokens + (k - 1) * overlap) // k)
+        starts = [i * (n_tokens - length) // (k - 1) for i in range(k)]
+        # integer spacing can exceed the exact one by a token: lengthen by one where the overlap fell short
+        if any(b - a > length - overlap for a, b in zip(starts, starts[1:])):
+            length += 1
+            starts = [i * (n_tokens - length) // (k - 1) for i in range(k)]
+        if length <= max_tokens:
+            return starts, length
+        k += 1
 
 
 def span_token_range(enc: EncodedText, start: int, end: int) -> tuple[int, int] | None:
