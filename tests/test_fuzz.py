@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qawl.decode import decode_spans, merge_windows
+from qawl.decode import decode_spans, merge_windows, tag_chunks
 from qawl.document import Span
 from qawl.encode import encode_text, make_windows
-from qawl.labels import NER_LABELS, ROLE_TAGS
+from qawl.labels import NER_LABELS, ROLE_TAGS, bio_to_spans
 from qawl.normalize import NormalizerConfig, normalize
 from qawl.sentences import split_sentences
 from qawl.tokenizer import load_tokenizer
@@ -150,6 +150,14 @@ def test_windows_cover_every_token_exactly_once(n, size, data):
 
 
 # ---------------------------------------------------------------- decoding
+
+
+@FAST
+@given(st.sampled_from([NER_LABELS, ROLE_TAGS]), st.data())
+def test_tag_chunks_over_ids_are_the_chunks_of_the_tag_strings(labels, data):
+    """Stray I- tags, type changes, runs at either end: the id-based chunker that skips O tokens agrees."""
+    ids = data.draw(st.lists(st.integers(0, len(labels) - 1), max_size=60))
+    assert tag_chunks(np.array(ids, dtype=np.int64), labels) == bio_to_spans([labels[i] for i in ids])
 
 
 @pytest.fixture(scope="module")

@@ -108,16 +108,16 @@ def test_results_do_not_depend_on_tokens_per_batch(extractor, monkeypatch):
         assert as_dicts(extractor.pipe(TEXTS)) == reference
 
 
-def test_freed_memory_is_released_after_each_full_chunk(extractor, monkeypatch):
+def test_freed_memory_is_released_after_each_chunks_model_batches_and_each_full_chunk(extractor, monkeypatch):
     import qawl.pipeline
 
     calls = []
     monkeypatch.setattr(qawl.pipeline, "release_free_memory", lambda: calls.append(1) or True)
     list(extractor.pipe(TEXTS, batch_size=3))  # 7 texts: chunks of 3, 3 and a last one of 1
-    assert len(calls) == 2
+    assert len(calls) == 3 + 2  # after every chunk's model batches, and after each of the two full chunks
     monkeypatch.setattr(extractor, "release_memory", False)
     list(extractor.pipe(TEXTS, batch_size=3))
-    assert len(calls) == 2
+    assert len(calls) == 5
 
 
 def test_onednn_cache_bound_keeps_a_users_setting(monkeypatch):

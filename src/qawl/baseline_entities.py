@@ -8,8 +8,8 @@ speech verb ("وقال لافروف"). ORG: an organisation head noun and its ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from qawl.document import Entity
 from qawl.normalize import NormalizerConfig, normalize_fast, word_pattern
@@ -24,8 +24,7 @@ def forms(*groups: str) -> frozenset[str]:
     return frozenset(w for g in groups for w in g.split())
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):  # a tuple, not a frozen dataclass: built for every word of every article, in half the time
     start: int
     end: int
     form: str  # lookup form

@@ -188,6 +188,9 @@ class Extractor:
         for batch in self._batches(jobs, encoded):
             outputs.update(self._run(batch, encoded))
         merged = [self._merge(i, e, outputs) for i, e in enumerate(encoded)]
+        del outputs  # merged holds them now
+        if self.release_memory:  # the batches' freed activations, before decoding and linking allocate anew
+            release_free_memory()
         present = [m for m in merged if m is not None]
         # learned BIO transitions, if the model has CRFs (read per chunk: training changes them between evaluations)
         ner_crf, role_crf = self.model.decoding_scores()
@@ -236,7 +239,8 @@ class Extractor:
         result = {}
         for r, (i, k) in enumerate(batch):
             n = len(rows[r]) - 2  # drop [CLS] and [SEP]
-            result[(i, k)] = {name: out[name][r, 1:n + 1].float().cpu().numpy()
+            # copies: a view would keep the whole batch's output tensors alive until the chunk is merged
+            result[(i, k)] = {name: out[name][r, 1:n + 1].float().cpu().numpy().copy()
                               for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
         return result
 
