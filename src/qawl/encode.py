@@ -99,7 +99,8 @@ def make_windows(n_tokens: int, max_tokens: int, overlap: int, even: bool = Fals
     at least `overlap` tokens, and the core boundary between them is the middle of their overlap.
 
     Default (training): windows of `max_tokens`, the last one moved back to end at the document's end.
-    `even` (inference): as few windows as that, but all of one length, just long enough, evenly spaced. A
+    `even` (a prediction option, off by default; README, Inference): as few windows as that, but all of one
+    length, just long enough, evenly spaced. A
     document of 300 tokens in windows of 254 then takes two of 182 tokens, not two of 254: 1.2x its tokens
     through the model instead of 1.7x, and the same context of at least overlap / 2 around every token."""
     if n_tokens <= max_tokens:

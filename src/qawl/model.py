@@ -68,8 +68,8 @@ class SpanPairLinker(nn.Module):
     def score_roles(self, hidden: torch.Tensor, contents: torch.Tensor, candidates: list[torch.Tensor],
                     roles: list[int]) -> list[torch.Tensor]:
         """`forward` for several roles at once, each role's candidates (M_r, 2) -> scores (N, M_r + 1): the
-        contents' vectors are computed once and all pairs go through the scorer together (one call per
-        document instead of one per role; linking is a Python loop of small tensor operations)."""
+        contents' vectors are computed once and all pairs go through the scorer together (one call instead of
+        one per role; linking is a Python loop of small tensor operations)."""
         c = self.span_vectors(hidden, contents)  # (N, d)
         n = c.shape[0]
         nones = [self.none_score[role].expand(n, 1) for role in roles]
@@ -283,8 +283,8 @@ class QawlModel(nn.Module):
 
 class TapConv1d(nn.Module):
     """A same-padded Conv1d as one Linear from each position to its contribution to every tap, summed
-    shifted: the same function, but a Linear is what dynamic int8 quantization converts (in fp32 the
-    convolution was 10% of the int8 model's forward time, as much as the attention of a whole layer)."""
+    shifted: the same function, but a Linear is what dynamic int8 quantization converts (left in fp32, the
+    convolution took 10% of the int8 model's forward time)."""
 
     def __init__(self, conv: nn.Conv1d):
         super().__init__()
@@ -312,8 +312,8 @@ class TapConv1d(nn.Module):
 
 
 def quantize_int8(model: QawlModel) -> QawlModel:
-    """A copy of `model` for CPU inference with int8 dynamic quantization of its Linear layers, the local
-    convolution unfolded into one first."""
+    """A copy of `model` for CPU inference with int8 dynamic quantization of its Linear layers; the local
+    convolution is first rewritten as a Linear over its taps (TapConv1d), so that it is quantized too."""
     import copy
 
     model = copy.deepcopy(model)
