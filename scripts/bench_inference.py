@@ -323,10 +323,9 @@ def run_child(args: argparse.Namespace, setting: str, n: int, procs: int = 1, th
     return out
 
 
-def measure_setting(args: argparse.Namespace, setting: str, procs: int, threads: int, work: dict,
+def measure_setting(args: argparse.Namespace, name: str, setting: str, procs: int, threads: int, work: dict,
                     rss_n: list[int], rss_chars: dict) -> dict:
-    """One timed run of a setting (and its peak-RSS runs at the sizes of --rss-n)."""
-    name = setting if procs == 1 else f"{setting} x{procs} procs"
+    """One timed run of a setting in `procs` processes (and its peak-RSS runs at the sizes of --rss-n)."""
     if setting == "qawl-int8" and args.device != "cpu":
         return {"error": "int8 dynamic quantization is CPU only"}
     print(f"bench: {name}: {args.n} articles ...", file=sys.stderr)
@@ -461,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
             name = setting if procs == 1 else f"{setting} x{procs} procs"
             if args.rounds > 1:
                 print(f"bench: round {round_no} of {args.rounds}", file=sys.stderr)
-            results[name] = measure_setting(args, setting, procs, threads, work, rss_n, res["rss_chars"])
+            results[name] = measure_setting(args, name, setting, procs, threads, work, rss_n, res["rss_chars"])
         res["rounds"].append(results)
     # the table shows each setting's median round (by articles/s); every round is listed below it
     res["settings"] = {name: sorted((r[name] for r in res["rounds"]),

@@ -239,8 +239,8 @@ class Extractor:
         result = {}
         for r, (i, k) in enumerate(batch):
             n = len(rows[r]) - 2  # drop [CLS] and [SEP]
-            # copies: a view would keep the whole batch's output tensors alive until the chunk is merged
-            result[(i, k)] = {name: out[name][r, 1:n + 1].float().cpu().numpy().copy()
+            # copies (on CPU too): a view would keep the whole batch's output tensors alive until the chunk is merged
+            result[(i, k)] = {name: out[name][r, 1:n + 1].float().to("cpu", copy=True).numpy()
                               for name in ("hidden", "ner_logits", "role_logits", "proclitic_logits")}
         return result
 
