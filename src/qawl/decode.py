@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 
 from qawl.encode import EncodedText, Window, proclitics_left_out
-from qawl.labels import OUTSIDE, allowed_transition
+from qawl.labels import OUTSIDE, allowed_transition, chunks_of_tagged
 
 CRFScores = tuple[np.ndarray, np.ndarray, np.ndarray]  # transitions, start, end (see qawl/crf.py)
 # Between two rescalings a forward or backward vector shrinks by at most each token's least emission and
@@ -274,27 +274,8 @@ def tags_to_spans(tags: np.ndarray, probs: np.ndarray, labels: list[str], enc: E
 def tag_chunks(tags: np.ndarray, labels: list[str]) -> list[tuple[int, int, str]]:
     """`labels.bio_to_spans` over tag ids (T,), visiting only the tokens not tagged O: most of a layer is O,
     and a Python step per token and layer was 3% of prediction."""
-    parsed = _parsed_labels(tuple(labels))
-    outside = labels.index(OUTSIDE)
-    spans: list[tuple[int, int, str]] = []
-    start, kind, previous = None, None, -2
-    positions = np.flatnonzero(tags != outside)
-    for i, tag in zip(positions.tolist(), tags[positions].tolist()):
-        prefix, t = parsed[tag]
-        if start is not None and (i != previous + 1 or prefix != "I" or t != kind):  # an O or a new chunk between
-            spans.append((start, previous + 1, kind))
-            start, kind = None, None
-        if prefix == "B" or (prefix == "I" and start is None):
-            start, kind = i, t
-        previous = i
-    if start is not None:
-        spans.append((start, previous + 1, kind))
-    return spans
-
-
-@lru_cache(maxsize=16)
-def _parsed_labels(labels: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(prefix, t) for prefix, _, t in (label.partition("-") for label in labels)]
+    positions = np.flatnonzero(tags != labels.index(OUTSIDE))
+    return chunks_of_tagged(zip(positions.tolist(), (labels[t] for t in tags[positions].tolist())))
 
 
 def _drop_overlaps(spans: list[TokenSpan]) -> list[TokenSpan]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from qawl.document import ENTITY_LABELS
 
 ROLES = ("CUE", "SPEAKER", "CONTENT", "MEDIUM")
@@ -30,15 +32,24 @@ def label2id(labels: list[str]) -> dict[str, int]:
 
 def bio_to_spans(tags: list[str]) -> list[tuple[int, int, str]]:
     """(first, last_exclusive, type) for each chunk of IOB2 tags; a stray I- starts a new chunk."""
+    return chunks_of_tagged((i, tag) for i, tag in enumerate(tags) if tag != OUTSIDE)
+
+
+def chunks_of_tagged(tagged: Iterable[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """`bio_to_spans` from the tokens not tagged O alone, as (position, tag) in increasing position: a gap in
+    the positions is an O. Decoding passes only these (most of a layer is O)."""
     spans: list[tuple[int, int, str]] = []
-    start, kind = None, None
-    for i, tag in enumerate(list(tags) + [OUTSIDE]):
+    start, kind, previous = None, None, -2
+    for i, tag in tagged:
         prefix, _, t = tag.partition("-")
-        if start is not None and (prefix != "I" or t != kind):
-            spans.append((start, i, kind))
+        if start is not None and (i != previous + 1 or prefix != "I" or t != kind):
+            spans.append((start, previous + 1, kind))
             start, kind = None, None
         if prefix == "B" or (prefix == "I" and start is None):
             start, kind = i, t
+        previous = i
+    if start is not None:
+        spans.append((start, previous + 1, kind))
     return spans
 
 
